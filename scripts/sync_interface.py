@@ -1,0 +1,129 @@
+"""Write action.yml and the README's input/output tables from src/mlflow_ci/params.py.
+
+python scripts/sync_interface.py          # rewrite the files
+python scripts/sync_interface.py --check  # exit 1 and name the stale files (the tests run this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from mlflow_ci.params import OUTPUTS, PARAMETERS, Param  # noqa: E402
+
+HEADER = "# Generated from src/mlflow_ci/params.py by scripts/sync_interface.py: edit those, then run it.\n"
+README_MARKERS = {
+    "inputs": ("<!-- inputs:start -->", "<!-- inputs:end -->"),
+    "outputs": ("<!-- outputs:start -->", "<!-- outputs:end -->"),
+}
+
+
+def _yaml_str(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def _inputs_yaml() -> list[str]:
+    lines = ["inputs:"]
+    for param in PARAMETERS:
+        lines += [f"  {param.name}:", f"    description: {_yaml_str(param.help)}", "    required: false"]
+        if param.default:
+            lines.append(f"    default: {_yaml_str(param.default)}")
+    return lines
+
+
+def _outputs_yaml(value_of: str) -> list[str]:
+    lines = ["outputs:"]
+    for output in OUTPUTS:
+        lines += [f"  {output.name}:", f"    description: {_yaml_str(output.help)}"]
+        if value_of:
+            lines.append(f"    value: ${{{{ {value_of}.{output.name} }}}}")
+    return lines
+
+
+def _input_env(param: Param) -> str:
+    return f"        {param.env}: ${{{{ inputs.{param.name} }}}}"
+
+
+def render_action() -> str:
+    lines = [
+        "name: MLflow CI",
+        "description: Find the best MLflow run, gate it on a metric, register and promote it on pushes to main.",
+        "author: mlflow-ci-action",
+        "branding:",
+        "  icon: check-circle",
+        "  color: blue",
+        *_inputs_yaml(),
+        *_outputs_yaml("steps.run.outputs"),
+        "runs:",
+        "  using: composite",
+        "  steps:",
+        "    - name: Set up mlflow-ci (a venv cached on the runner by the hash of the pinned requirements)",
+        "      id: setup",
+        "      shell: bash",
+        '      run: bash "$GITHUB_ACTION_PATH/scripts/action-venv.sh"',
+        "    - name: Run mlflow-ci",
+        "      id: run",
+        "      shell: bash",
+        "      env:",
+        "        PYTHONPATH: ${{ github.action_path }}/src",
+        "        MLFLOW_CI_PYTHON: ${{ steps.setup.outputs.python }}",
+        *(_input_env(p) for p in PARAMETERS),
+        "      run: '\"$MLFLOW_CI_PYTHON\" -m mlflow_ci'",
+    ]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_tables() -> dict[str, str]:
+    inputs = ["| input | default | description |", "|---|---|---|"]
+    inputs += [f"| `{p.name}` | {f'`{p.default}`' if p.default else ''} | {_cell(p.help)} |" for p in PARAMETERS]
+    outputs = ["| output | description |", "|---|---|"]
+    outputs += [f"| `{o.name}` | {_cell(o.help)} |" for o in OUTPUTS]
+    return {"inputs": "\n".join(inputs), "outputs": "\n".join(outputs)}
+
+
+def render_readme(readme: str) -> str:
+    for key, table in render_tables().items():
+        start, end = README_MARKERS[key]
+        head, found, rest = readme.partition(start)
+        if not found:
+            raise SystemExit(f"README.md has no {start} marker")
+        _, found, tail = rest.partition(end)
+        if not found:
+            raise SystemExit(f"README.md has no {end} marker")
+        readme = f"{head}{start}\n{table}\n{end}{tail}"
+    return readme
+
+
+def expected_files() -> dict[Path, str]:
+    readme = ROOT / "README.md"
+    return {ROOT / "action.yml": render_action(), readme: render_readme(readme.read_text(encoding="utf-8"))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
+    check = parser.parse_args().check
+    stale = []
+    for path, text in expected_files().items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if not check:
+            path.write_text(text, encoding="utf-8")
+    if check and stale:
+        print(f"out of date: {', '.join(map(str, stale))}; run python scripts/sync_interface.py", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

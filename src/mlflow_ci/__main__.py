@@ -1,0 +1,3 @@
+from mlflow_ci.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""`mlflow-ci`: the same program for the composite action, the Docker image and local use."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping, MutableMapping, Sequence
+
+from mlflow_ci import __version__, params
+from mlflow_ci.errors import CIError, GateFailed, InputError
+from mlflow_ci.github import Runner, load_context
+
+EPILOG = (
+    "Every flag can also come from INPUT_<NAME> (the composite action maps its inputs to these). "
+    "Exit codes: 0 ok, 1 gate failed or nothing to pick, 2 bad input, 3 MLflow server or registry error."
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError("command line", message, f"see {self.prog} --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mlflow-ci", description="Find the best MLflow run, gate it, register it on main.", epilog=EPILOG
+    )
+    command = params.PARAMS_BY_NAME["command"]
+    parser.add_argument("command", nargs="?", choices=command.choices, help=command.help)
+    for param in params.PARAMETERS:
+        if param is not command:
+            parser.add_argument(
+                param.flag, dest=param.attr, metavar=param.attr.upper(), help=param.help.replace("%", "%%")
+            )
+    parser.add_argument("--json", action="store_true", help="print the outputs as JSON on stdout")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def _quiet_libraries() -> None:
+    for name in ("mlflow", "alembic", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    runner = Runner(environ)
+    try:
+        args = build_parser().parse_args(argv)
+        values = params.raw_values(vars(args), environ)
+        for secret in params.secret_values(values, environ):
+            runner.add_mask(secret)
+        settings = params.parse(values)
+        return _run(settings, environ, runner, as_json=args.json)
+    except CIError as exc:
+        runner.error(str(exc), exc.title)
+        return exc.exit_code
+
+
+def _run(settings: params.Settings, environ: MutableMapping[str, str], runner: Runner, as_json: bool) -> int:
+    # Imported here so that --help and input errors answer without loading MLflow.
+    from mlflow_ci import tracking
+
+    tracking.apply_client_defaults(environ)
+    from mlflow import MlflowClient
+
+    from mlflow_ci import pipeline, report
+
+    _quiet_libraries()
+    ctx = load_context(environ)
+    client = MlflowClient(tracking_uri=settings.tracking_uri)
+    with tracking.server_errors(settings.tracking_uri):
+        result = pipeline.run(settings, ctx, client)
+    outputs = result.outputs()
+    runner.set_outputs(outputs)
+    runner.append_summary(report.summary_markdown(result))
+    _print_result(runner, outputs, report.verdict(result), as_json, environ)
+    for note in [*(result.gate.notes if result.gate else ()), *result.notes]:
+        runner.info(note)
+    if result.register_reason and not result.registered:
+        runner.notice(f"not registered: {result.register_reason}")
+    if result.gate_failed:
+        failure = GateFailed("; ".join(result.gate.reasons) if result.gate else "")
+        if settings.fail_on_gate:
+            raise failure
+        runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
+    return 0
+
+
+def _print_result(
+    runner: Runner, outputs: Mapping[str, str], verdict: str, as_json: bool, environ: Mapping[str, str]
+) -> None:
+    if as_json:
+        print(json.dumps(outputs, indent=2), file=sys.stdout, flush=True)
+        return
+    runner.info(f"mlflow-ci: {verdict}")
+    if not environ.get("GITHUB_OUTPUT"):
+        for name, value in outputs.items():
+            runner.info(f"  {name}={value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""GitHub's runner contract: the event context, outputs, step summary, annotations and masking.
+
+Workflow commands go to stdout on a runner (where the runner reads them) and to stderr elsewhere, so
+that `--json` leaves stdout to the JSON. Outputs use the heredoc form with a random delimiter, as
+@actions/core does, so any value round-trips through the runner's parser.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the workflow run says about itself: from GITHUB_* variables and the event payload."""
+
+    on_github: bool = False
+    event_name: str = ""
+    ref: str = ""
+    sha: str = ""  # the checked-out commit (a PR's test merge commit on pull_request)
+    head_sha: str = ""  # the commit the author pushed: a PR's head, else sha
+    repository: str = ""
+    default_branch: str = "main"
+    server_url: str = "https://github.com"
+    run_id: str = ""
+    run_attempt: str = ""
+    workflow: str = ""
+    job: str = ""
+    actor: str = ""
+    pr_number: int | None = None
+    is_fork: bool = False
+
+    @property
+    def is_default_branch_push(self) -> bool:
+        return self.event_name == "push" and self.ref == f"refs/heads/{self.default_branch}"
+
+    @property
+    def run_url(self) -> str:
+        if not (self.repository and self.run_id):
+            return ""
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    @property
+    def where(self) -> str:
+        """A short phrase for messages: 'pull_request', 'push to refs/heads/feature'."""
+        if self.event_name == "push":
+            return f"push to {self.ref}"
+        return self.event_name or "outside GitHub Actions"
+
+
+def load_context(environ: Mapping[str, str]) -> Context:
+    event: dict[str, Any] = {}
+    event_path = environ.get("GITHUB_EVENT_PATH", "")
+    if event_path and Path(event_path).is_file():
+        try:
+            event = json.loads(Path(event_path).read_text(encoding="utf-8")) or {}
+        except (OSError, ValueError):
+            event = {}
+    pull = event.get("pull_request") or {}
+    head = pull.get("head") or {}
+    sha = environ.get("GITHUB_SHA", "")
+    number = pull.get("number") or event.get("number")
+    head_repo = (head.get("repo") or {}).get("full_name", "")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    return Context(
+        on_github=environ.get("GITHUB_ACTIONS") == "true",
+        event_name=environ.get("GITHUB_EVENT_NAME", ""),
+        ref=environ.get("GITHUB_REF", ""),
+        sha=sha,
+        head_sha=head.get("sha") or sha,
+        repository=repository,
+        default_branch=(event.get("repository") or {}).get("default_branch") or "main",
+        server_url=environ.get("GITHUB_SERVER_URL", "https://github.com"),
+        run_id=environ.get("GITHUB_RUN_ID", ""),
+        run_attempt=environ.get("GITHUB_RUN_ATTEMPT", ""),
+        workflow=environ.get("GITHUB_WORKFLOW", ""),
+        job=environ.get("GITHUB_JOB", ""),
+        actor=environ.get("GITHUB_ACTOR", ""),
+        pr_number=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
+        is_fork=bool((head.get("repo") or {}).get("fork")) or bool(head_repo and head_repo != repository),
+    )
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class Runner:
+    """Writes to the runner: workflow commands, outputs and the step summary."""
+
+    def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
+        self.on_github = environ.get("GITHUB_ACTIONS") == "true"
+        self._stream = stream
+        self._output_path = environ.get("GITHUB_OUTPUT", "")
+        self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "")
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or (sys.stdout if self.on_github else sys.stderr)
+
+    def command(self, name: str, message: str, **properties: str) -> None:
+        props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items() if v)
+        head = f"{name} {props}" if props else name
+        print(f"::{head}::{escape_data(message)}", file=self.stream, flush=True)
+
+    def error(self, message: str, title: str = "") -> None:
+        self.command("error", message, title=title)
+
+    def warning(self, message: str, title: str = "") -> None:
+        self.command("warning", message, title=title)
+
+    def notice(self, message: str, title: str = "") -> None:
+        self.command("notice", message, title=title)
+
+    def info(self, message: str) -> None:
+        print(message, file=self.stream, flush=True)
+
+    def add_mask(self, value: str) -> None:
+        if value and self.on_github:
+            self.command("add-mask", value)
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        if not self._output_path:
+            return
+        with open(self._output_path, "a", encoding="utf-8") as handle:
+            for name, value in outputs.items():
+                handle.write(format_output(name, value))
+
+    def append_summary(self, markdown: str) -> None:
+        if not self._summary_path:
+            return
+        with open(self._summary_path, "a", encoding="utf-8") as handle:
+            handle.write(markdown.rstrip("\n") + "\n")
+
+
+def format_output(name: str, value: str) -> str:
+    """One output in the heredoc form the runner parses; the delimiter never occurs in the value."""
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    while delimiter in value:
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"

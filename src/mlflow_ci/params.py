@@ -1,0 +1,269 @@
+"""The one table of parameters.
+
+Every other place that names a parameter is derived from PARAMETERS: the CLI flags, the INPUT_* names
+the actions pass, the inputs of action.yml and docker/action.yml, and the README's tables (tests hold
+those files to this table). OUTPUTS is the same for outputs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlflow_ci.errors import InputError
+from mlflow_ci.redact import uri_password
+
+COMMANDS = ("ci", "best-run", "gate", "register")
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # kebab-case, as users type it in `with:`
+    help: str
+    default: str = ""
+    kind: str = "str"  # str | bool | float | choice
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        """The variable action.yml maps the input to (a valid shell name)."""
+        return "INPUT_" + self.name.replace("-", "_").upper()
+
+    @property
+    def runner_env(self) -> str:
+        """The variable GitHub's runner sets for Docker actions: hyphens kept."""
+        return "INPUT_" + self.name.replace(" ", "_").upper()
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    help: str
+
+
+PARAMETERS: tuple[Param, ...] = (
+    Param(
+        "command",
+        "What to run: `ci` (best-run, gate, then register when allowed), `best-run`, `gate` or `register`.",
+        "ci",
+        "choice",
+        COMMANDS,
+    ),
+    Param(
+        "tracking-uri",
+        "MLflow tracking URI. Default: `$MLFLOW_TRACKING_URI`, else the embedded "
+        f"`{DEFAULT_TRACKING_URI}`. Credentials go in `MLFLOW_TRACKING_USERNAME`/`_PASSWORD` or "
+        "`MLFLOW_TRACKING_TOKEN`, never here.",
+        secret=True,
+    ),
+    Param(
+        "experiment-name",
+        "The MLflow experiment to search (Databricks: a workspace path such as `/Users/me/exp`). Required.",
+    ),
+    Param("metric", "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required."),
+    Param(
+        "greater-is-better", "`true` when a higher metric is better; `false` for losses such as rmse.", "true", "bool"
+    ),
+    Param(
+        "threshold",
+        "Absolute bar the best run's metric must reach (in the metric's direction). Empty: no absolute bar.",
+        kind="float",
+    ),
+    Param(
+        "min-improvement",
+        "How much the best run must beat the model holding the alias by, in metric "
+        "units (`0`: at least as good). Skipped, with a note, while no model holds it. Empty: no "
+        "comparison.",
+        kind="float",
+    ),
+    Param("filter", "Extra MLflow search filter ANDed to the query, e.g. `params.model = 'lr' and tags.team = 'nlp'`."),
+    Param(
+        "scope",
+        "Which runs compete: `experiment` (all finished runs), `commit` (runs of this commit) "
+        "or `workflow-run` (runs of this workflow run).",
+        "experiment",
+        "choice",
+        ("experiment", "commit", "workflow-run"),
+    ),
+    Param("model-name", "Registered model name. Required to register and to compare with production."),
+    Param(
+        "stage",
+        "Legacy registry stage to move the new version to (`Staging` or `Production`), "
+        "archiving the previous holder, where the registry still supports stages.",
+    ),
+    Param("alias", "Alias to point at the new version. Default: `stage` lower-cased (`production`)."),
+    Param(
+        "register",
+        "`auto`: register only on a push to the default branch; `always`; `never`.",
+        "auto",
+        "choice",
+        ("auto", "always", "never"),
+    ),
+    Param(
+        "fail-on-gate",
+        "`true`: a failed gate fails the step. `false`: report `passed=false` and go on.",
+        "true",
+        "bool",
+    ),
+)
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("run_id", "ID of the best run."),
+    Output("experiment_id", "ID of the experiment searched."),
+    Output("metric_value", "The best run's value of `metric`."),
+    Output(
+        "model_uri",
+        "URI of the model: `models:/<name>/<version>` once registered, else the run's "
+        "logged model (`models:/m-...` or `runs:/<run_id>/<path>`).",
+    ),
+    Output("passed", "`true` when the gate passed."),
+    Output("registered", "`true` when a model version was registered or reused by this step."),
+    Output("model_version", "The registered version (empty when not registered)."),
+    Output("previous_version", "The version that held the alias before this promotion (empty if none)."),
+    Output("run_url", "Link to the best run in the MLflow UI (empty for the embedded sqlite store)."),
+)
+
+PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+_TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Parsed, validated parameter values."""
+
+    command: str
+    tracking_uri: str
+    experiment_name: str
+    metric: str
+    greater_is_better: bool
+    threshold: float | None
+    min_improvement: float | None
+    filter: str
+    scope: str
+    model_name: str
+    stage: str
+    alias: str
+    register: str
+    fail_on_gate: bool
+
+
+def raw_values(cli: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
+    """Each parameter's text: the CLI flag, else INPUT_* (either spelling), else the default."""
+    values: dict[str, str] = {}
+    for param in PARAMETERS:
+        text = cli.get(param.attr)
+        if text is None:
+            text = environ.get(param.runner_env, environ.get(param.env))
+        text = (text or "").strip()
+        if not text and param.name == "tracking-uri":
+            text = environ.get("MLFLOW_TRACKING_URI", "").strip() or DEFAULT_TRACKING_URI
+        values[param.name] = text or param.default
+    return values
+
+
+def _parse_bool(param: Param, text: str) -> bool:
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InputError(param.name, f"'{text}' is not a boolean", "use true or false")
+
+
+def _parse_float(param: Param, text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(param.name, f"'{text}' is not a number", "use a decimal number such as 0.85") from None
+    if not math.isfinite(number):
+        raise InputError(param.name, f"'{text}' is not a finite number", "use a decimal number such as 0.85")
+    return number
+
+
+def parse(values: Mapping[str, str]) -> Settings:
+    """Validate the texts and turn them into Settings; raise InputError naming the first bad input."""
+    parsed: dict[str, Any] = {}
+    for param in PARAMETERS:
+        text = values[param.name]
+        if param.kind == "bool":
+            parsed[param.attr] = _parse_bool(param, text)
+        elif param.kind == "float":
+            parsed[param.attr] = _parse_float(param, text)
+        elif param.kind == "choice" and text not in param.choices:
+            raise InputError(
+                param.name,
+                f"'{text}' is not one of {', '.join(param.choices)}",
+                f"use one of {', '.join(param.choices)}",
+            )
+        else:
+            parsed[param.attr] = text
+    settings = Settings(**parsed)
+    check(settings)
+    return settings
+
+
+_ALIAS = re.compile(r"^[\w\-]{1,255}$")
+_STAGES = {"staging": "Staging", "production": "Production"}
+
+
+def check(s: Settings) -> None:
+    """Rules between parameters, checked before anything touches the server."""
+    if not s.experiment_name:
+        raise InputError("experiment-name", "is empty", "name the MLflow experiment to search")
+    if not s.metric:
+        raise InputError("metric", "is empty", "name the metric that ranks runs, e.g. accuracy")
+    if "`" in s.metric:
+        raise InputError("metric", f"'{s.metric}' contains a backtick", "use the metric's name as logged")
+    if s.stage and s.stage.lower() not in _STAGES:
+        raise InputError(
+            "stage",
+            f"'{s.stage}' is not a stage models can be promoted to",
+            "use Staging or Production, or leave it empty and set alias",
+        )
+    alias = promotion_alias(s)
+    if alias and (not _ALIAS.match(alias) or alias.lower() == "latest" or re.fullmatch(r"[vV]\d+", alias)):
+        raise InputError(
+            "alias", f"'{alias}' is not a valid MLflow alias", "use letters, digits, _ and -, not 'latest' or v<number>"
+        )
+    registers = s.command in ("ci", "register") and s.register != "never"
+    if registers and not s.model_name:
+        raise InputError(
+            "model-name", "is empty but this step may register a model", "set model-name, or register: never"
+        )
+    if s.min_improvement is not None:
+        if s.min_improvement < 0:
+            raise InputError(
+                "min-improvement", f"{s.min_improvement} is negative", "use 0 (at least as good) or a positive margin"
+            )
+        if not (s.model_name and alias):
+            raise InputError("min-improvement", "needs a model to compare with", "set model-name and alias (or stage)")
+
+
+def canonical_stage(s: Settings) -> str:
+    return _STAGES.get(s.stage.lower(), "") if s.stage else ""
+
+
+def promotion_alias(s: Settings) -> str:
+    """The alias the best version gets: `alias`, else the stage lower-cased."""
+    return s.alias or s.stage.lower()
+
+
+def secret_values(values: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
+    """Values that must never be printed: secret parameters' credentials and MLflow's credential env."""
+    secrets = [environ.get(name, "") for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")]
+    secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret]
+    return [s for s in secrets if s]
