@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from mlflow_ci.redact import redact
+
 
 @dataclass(frozen=True)
 class Context:
@@ -101,6 +103,7 @@ class Runner:
     def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
         self.on_github = environ.get("GITHUB_ACTIONS") == "true"
         self._stream = stream
+        self._secrets: list[str] = []
         self._output_path = environ.get("GITHUB_OUTPUT", "")
         self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "")
 
@@ -111,7 +114,7 @@ class Runner:
     def command(self, name: str, message: str, **properties: str) -> None:
         props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items() if v)
         head = f"{name} {props}" if props else name
-        print(f"::{head}::{escape_data(message)}", file=self.stream, flush=True)
+        print(f"::{head}::{escape_data(redact(message, self._secrets))}", file=self.stream, flush=True)
 
     def error(self, message: str, title: str = "") -> None:
         self.command("error", message, title=title)
@@ -123,11 +126,15 @@ class Runner:
         self.command("notice", message, title=title)
 
     def info(self, message: str) -> None:
-        print(message, file=self.stream, flush=True)
+        print(redact(message, self._secrets), file=self.stream, flush=True)
 
     def add_mask(self, value: str) -> None:
-        if value and self.on_github:
-            self.command("add-mask", value)
+        """Hide `value` from everything this runner prints; on GitHub, from the whole job's log too."""
+        if not value:
+            return
+        if self.on_github:
+            print(f"::add-mask::{escape_data(value)}", file=self.stream, flush=True)
+        self._secrets.append(value)
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         if not self._output_path:

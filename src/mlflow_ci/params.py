@@ -266,4 +266,4 @@ def secret_values(values: Mapping[str, str], environ: Mapping[str, str]) -> list
     """Values that must never be printed: secret parameters' credentials and MLflow's credential env."""
     secrets = [environ.get(name, "") for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")]
     secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret]
-    return [s for s in secrets if s]
+    return list(dict.fromkeys(s for s in secrets if s))

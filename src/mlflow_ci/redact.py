@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
+
+_URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 def strip_credentials(uri: str) -> str:
@@ -20,3 +23,14 @@ def uri_password(uri: str) -> str:
         return urlsplit(uri).password or ""
     except ValueError:
         return ""
+
+
+def strip_credentials_in(text: str) -> str:
+    """Every URL in `text` without its user:password@."""
+    return _URL_CREDENTIALS.sub(r"\1", text)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text

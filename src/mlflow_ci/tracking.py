@@ -12,7 +12,7 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from mlflow_ci.errors import CIError, InputError, ServerError
-from mlflow_ci.redact import strip_credentials
+from mlflow_ci.redact import strip_credentials, strip_credentials_in
 
 # MLflow's own defaults retry a dead server for about 4 minutes per call; CI should fail in ~30 s.
 # A CI tool sends no telemetry. A user's own settings of these variables win.
@@ -48,23 +48,27 @@ def quote(value: str, what: str) -> str:
 def server_errors(tracking_uri: str) -> Iterator[None]:
     """Turn an unreachable or refusing server into one ServerError naming the URI (no credentials)."""
     shown = strip_credentials(tracking_uri)
+    unreachable = ServerError(
+        f"cannot reach the MLflow tracking server at {shown}: check tracking-uri and that the server is up "
+        "and reachable from the runner"
+    )
     try:
         yield
     except CIError:
         raise
     except MlflowException as exc:
+        message = exc.message
+        if "API request to" in message and "failed with exception" in message:  # MLflow's wrapped network error
+            raise unreachable from None
         code = exc.error_code
-        if code in ("UNAUTHENTICATED", "PERMISSION_DENIED") or "401" in str(exc) or "403" in str(exc):
+        if code in ("UNAUTHENTICATED", "PERMISSION_DENIED") or "401" in message or "403" in message:
             raise ServerError(
                 f"the MLflow server at {shown} refused the request ({code}): set MLFLOW_TRACKING_USERNAME "
                 "and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, for a user allowed to do this"
             ) from None
-        raise ServerError(f"MLflow at {shown} answered: {_first_line(exc.message)}") from None
-    except OSError as exc:  # requests' ConnectionError and timeouts are OSErrors
-        raise ServerError(
-            f"cannot reach the MLflow tracking server at {shown} ({type(exc).__name__}): check "
-            "tracking-uri and that the server is up and reachable from the runner"
-        ) from None
+        raise ServerError(f"MLflow at {shown} answered: {strip_credentials_in(_first_line(message))}") from None
+    except OSError:  # requests' ConnectionError and timeouts are OSErrors
+        raise unreachable from None
 
 
 def _first_line(text: str) -> str:

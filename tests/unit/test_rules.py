@@ -30,3 +30,23 @@ def test_credentials_are_stripped_from_uris():
     assert strip_credentials("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
     assert uri_password("https://bot:s3cret@host") == "s3cret"
     assert uri_password("databricks") == ""
+
+
+def test_credentials_are_stripped_from_urls_inside_messages():
+    from mlflow_ci.redact import strip_credentials_in
+
+    text = "API request to https://bot:s3cret@host:5000/api failed; see http://plain/x"
+    assert strip_credentials_in(text) == "API request to https://host:5000/api failed; see http://plain/x"
+
+
+def test_masked_values_never_print_even_off_github():
+    import io
+
+    from mlflow_ci.github import Runner
+
+    stream = io.StringIO()
+    runner = Runner({}, stream)
+    runner.add_mask("s3cret")
+    runner.error("token s3cret rejected")
+    runner.info("s3cret")
+    assert stream.getvalue() == "::error::token *** rejected\n***\n"
