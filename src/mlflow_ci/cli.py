@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | 
         return _run(settings, environ, runner, as_json=args.json)
     except CIError as exc:
         runner.error(str(exc), exc.title)
+        if not isinstance(exc, GateFailed):  # a failed gate has written its full summary already
+            runner.append_summary(f"### ❌ mlflow-ci: {exc.title}\n\n{exc}\n")
         return exc.exit_code
 
 

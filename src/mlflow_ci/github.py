@@ -147,7 +147,7 @@ class Runner:
         if not self._summary_path:
             return
         with open(self._summary_path, "a", encoding="utf-8") as handle:
-            handle.write(markdown.rstrip("\n") + "\n")
+            handle.write(redact(markdown, self._secrets).rstrip("\n") + "\n")
 
 
 def format_output(name: str, value: str) -> str:

@@ -108,6 +108,7 @@ def test_a_best_run_without_a_model_is_an_error(tmp_path, mlflow_server, experim
 def test_missing_experiment_and_no_matching_run(tmp_path, mlflow_server, experiment):
     missing = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "acc"])
     assert missing.code == 2 and "input 'experiment-name'" in missing.stdout and "does not exist" in missing.stdout
+    assert missing.summary.startswith("### ❌ mlflow-ci: input experiment-name\n\ninput 'experiment-name' '")
     log_run(mlflow_server, experiment, {"f1": 0.5})
     none = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "accuracy"])
     assert none.code == 1 and "has the metric 'accuracy'" in none.stdout
