@@ -25,7 +25,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_mlflow_server(root: Path) -> tuple[subprocess.Popen, str]:
+def start_mlflow_server(
+    root: Path, extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
@@ -44,10 +46,12 @@ def start_mlflow_server(root: Path) -> tuple[subprocess.Popen, str]:
             str(root / "artifacts"),
             "--workers",
             "1",
+            *extra_args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=root,
+        env={**os.environ, **(extra_env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -64,16 +68,20 @@ def start_mlflow_server(root: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("mlflow server did not answer /health within 90 s")
 
 
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a real tracking server shared by the session; tests isolate by unique names."""
-    process, url = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))
-    yield url
+def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real tracking server shared by the session; tests isolate by unique names."""
+    process, url = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))
+    yield url
+    stop(process)
 
 
 @pytest.fixture
