@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -21,6 +20,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import machine_line  # noqa: E402
+
 VARIANTS = {
     "mlflow-ci runtime lock (mlflow-skinny + SQLAlchemy + Alembic)": ["-r", str(ROOT / "requirements/runtime.txt")],
     "full mlflow==3.17.2": ["mlflow==3.17.2"],
@@ -66,10 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}\n"
-    )
+    print(machine_line() + "\n")
     print("| venv | install (s, warm pip cache) | size (MB) | import mlflow (s) |")
     print("|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import Metric, Param  # noqa: E402
 
+from bench.common import machine_line  # noqa: E402
 from mlflow_ci import tracking  # noqa: E402
 from tests.conftest import free_port, start_mlflow_server  # noqa: E402
 
@@ -100,10 +100,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, nargs="+", default=[300, 1000])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}\n"
-    )
+    print(machine_line() + "\n")
     print("| store | runs | mlflow-ci: one query (ms) | seed: page all + max (ms) | ratio |")
     print("|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:

@@ -33,6 +33,14 @@ def run_step(tmp_path: Path, server: str, args: list[str], event_name: str = "pu
     return Step(code, out.getvalue(), err.getvalue(), step.outputs(), step.summary())
 
 
+def flags(command: str, experiment: str, metric: str = "accuracy", **options: str) -> list[str]:
+    """A command line: flags("gate", "exp", model_name="m") -> gate --experiment-name exp ... --model-name m."""
+    args = [command, "--experiment-name", experiment, "--metric", metric]
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", value]
+    return args
+
+
 @pytest.fixture
 def experiment(mlflow_server: str) -> str:
     return unique("exp")
@@ -52,24 +60,20 @@ def test_best_run_is_found_server_side_in_either_direction(tmp_path, mlflow_serv
     high = log_run(mlflow_server, experiment, {"accuracy": 0.90, "rmse": 5.0})
     log_run(mlflow_server, experiment, {"f1": 0.99})  # without the metric: ignored
     log_run(mlflow_server, experiment, {"accuracy": 0.99}, status="FAILED")  # not finished: ignored
-    best = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "accuracy"])
+    best = run_step(tmp_path, mlflow_server, flags("best-run", experiment))
     assert best.code == 0, best.stdout
     assert best.outputs["run_id"] == high and best.outputs["metric_value"] == "0.9"
     assert best.outputs["model_uri"].startswith("models:/m-")
     assert best.outputs["run_url"] == f"{mlflow_server}/#/experiments/{best.outputs['experiment_id']}/runs/{high}"
     assert best.outputs["passed"] == "" and best.outputs["registered"] == "false"
-    lowest = run_step(
-        tmp_path,
-        mlflow_server,
-        ["best-run", "--experiment-name", experiment, "--metric", "rmse", "--greater-is-better", "false"],
-    )
+    lowest = run_step(tmp_path, mlflow_server, flags("best-run", experiment, "rmse", greater_is_better="false"))
     assert lowest.outputs["run_id"] == low
 
 
 def test_filter_is_anded_and_bad_filter_names_the_input(tmp_path, mlflow_server, experiment):
     log_run(mlflow_server, experiment, {"accuracy": 0.95}, params={"family": "tree"})
     linear = log_run(mlflow_server, experiment, {"accuracy": 0.80}, params={"family": "linear"})
-    args = ["best-run", "--experiment-name", experiment, "--metric", "accuracy"]
+    args = flags("best-run", experiment)
     assert (
         run_step(tmp_path, mlflow_server, [*args, "--filter", "params.family = 'linear'"]).outputs["run_id"] == linear
     )
@@ -81,7 +85,7 @@ def test_filter_is_anded_and_bad_filter_names_the_input(tmp_path, mlflow_server,
 def test_scope_commit_and_workflow_run(tmp_path, mlflow_server, experiment):
     log_run(mlflow_server, experiment, {"accuracy": 0.99})  # better, but from another commit
     by_git_tag = log_run(mlflow_server, experiment, {"accuracy": 0.80}, tags={"mlflow.source.git.commit": gh.HEAD_SHA})
-    args = ["best-run", "--experiment-name", experiment, "--metric", "accuracy"]
+    args = flags("best-run", experiment)
     assert run_step(tmp_path, mlflow_server, [*args, "--scope", "commit"]).outputs["run_id"] == by_git_tag
     by_action_tag = log_run(mlflow_server, experiment, {"accuracy": 0.70}, tags={"mlflow_ci.commit": gh.HEAD_SHA})
     assert run_step(tmp_path, mlflow_server, [*args, "--scope", "commit"]).outputs["run_id"] == by_action_tag
@@ -91,13 +95,13 @@ def test_scope_commit_and_workflow_run(tmp_path, mlflow_server, experiment):
 
 def test_classic_run_artifact_models_are_found(tmp_path, mlflow_server, experiment):
     run_id = log_run(mlflow_server, experiment, {"accuracy": 0.9}, model="classic")
-    step = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "accuracy"])
+    step = run_step(tmp_path, mlflow_server, flags("best-run", experiment))
     assert step.outputs["model_uri"] == f"runs:/{run_id}/model"
 
 
 def test_a_best_run_without_a_model_is_an_error(tmp_path, mlflow_server, experiment):
     run_id = log_run(mlflow_server, experiment, {"accuracy": 0.9}, model="none")
-    step = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "accuracy"])
+    step = run_step(tmp_path, mlflow_server, flags("best-run", experiment))
     assert step.code == 1
     assert step.stdout == (
         f"::error title=no logged model::the best run {run_id} (accuracy=0.9) has no logged model: "
@@ -106,27 +110,16 @@ def test_a_best_run_without_a_model_is_an_error(tmp_path, mlflow_server, experim
 
 
 def test_missing_experiment_and_no_matching_run(tmp_path, mlflow_server, experiment):
-    missing = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "acc"])
+    missing = run_step(tmp_path, mlflow_server, flags("best-run", experiment, "acc"))
     assert missing.code == 2 and "input 'experiment-name'" in missing.stdout and "does not exist" in missing.stdout
     assert missing.summary.startswith("### ❌ mlflow-ci: input experiment-name\n\ninput 'experiment-name' '")
     log_run(mlflow_server, experiment, {"f1": 0.5})
-    none = run_step(tmp_path, mlflow_server, ["best-run", "--experiment-name", experiment, "--metric", "accuracy"])
+    none = run_step(tmp_path, mlflow_server, flags("best-run", experiment))
     assert none.code == 1 and "has the metric 'accuracy'" in none.stdout
 
 
 def ci_args(experiment: str, model_name: str, *extra: str) -> list[str]:
-    return [
-        "ci",
-        "--experiment-name",
-        experiment,
-        "--metric",
-        "accuracy",
-        "--model-name",
-        model_name,
-        "--stage",
-        "Production",
-        *extra,
-    ]
+    return [*flags("ci", experiment, model_name=model_name, stage="Production"), *extra]
 
 
 def test_push_to_main_registers_once_with_alias_stage_and_tags(tmp_path, mlflow_server, experiment, model_name):
@@ -238,21 +231,7 @@ def test_register_always_and_never(tmp_path, mlflow_server, experiment, model_na
 
 def test_register_command_registers_without_a_gate(tmp_path, mlflow_server, experiment, model_name):
     log_run(mlflow_server, experiment, {"accuracy": 0.5})
-    step = run_step(
-        tmp_path,
-        mlflow_server,
-        [
-            "register",
-            "--experiment-name",
-            experiment,
-            "--metric",
-            "accuracy",
-            "--model-name",
-            model_name,
-            "--alias",
-            "champion",
-        ],
-    )
+    step = run_step(tmp_path, mlflow_server, flags("register", experiment, model_name=model_name, alias="champion"))
     assert step.code == 0 and step.outputs["passed"] == "" and step.outputs["model_version"] == "1"
     assert MlflowClient(mlflow_server).get_model_version_by_alias(model_name, "champion").version == "1"
 
@@ -270,19 +249,7 @@ def test_stage_holder_counts_as_production_for_registries_promoted_by_stage(
     worse = run_step(
         tmp_path,
         mlflow_server,
-        [
-            "gate",
-            "--experiment-name",
-            experiment,
-            "--metric",
-            "accuracy",
-            "--model-name",
-            model_name,
-            "--stage",
-            "Production",
-            "--min-improvement",
-            "0",
-        ],
+        flags("gate", experiment, model_name=model_name, stage="Production", min_improvement="0"),
     )
     # The best run is the stage holder itself, so it passes without a second version.
     assert worse.code == 0 and "this run is already version 1 (stage Production)" in worse.stdout
