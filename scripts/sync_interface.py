@@ -141,18 +141,24 @@ def expected_files() -> dict[Path, str]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
-    check = parser.parse_args().check
+def stale_files(write: bool = False) -> list[Path]:
+    """The generated files that differ from what params.py says (rewritten when `write`)."""
     stale = []
     for path, text in expected_files().items():
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         stale.append(path.relative_to(ROOT))
-        if not check:
+        if write:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+    return stale
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
+    check = parser.parse_args().check
+    stale = stale_files(write=not check)
     if check and stale:
         print(f"out of date: {', '.join(map(str, stale))}; run python scripts/sync_interface.py", file=sys.stderr)
         return 1
