@@ -1,4 +1,4 @@
-"""Write action.yml and the README's input/output tables from src/mlflow_ci/params.py.
+"""Write action.yml, docker/action.yml and the README's input/output tables from src/mlflow_ci/params.py.
 
 python scripts/sync_interface.py          # rewrite the files
 python scripts/sync_interface.py --check  # exit 1 and name the stale files (the tests run this)
@@ -14,9 +14,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from mlflow_ci import __version__  # noqa: E402
 from mlflow_ci.params import OUTPUTS, PARAMETERS, Param  # noqa: E402
 
 HEADER = "# Generated from src/mlflow_ci/params.py by scripts/sync_interface.py: edit those, then run it.\n"
+# Where .github/workflows/release.yml publishes the image: ghcr.io/<owner>/<repository>, lower-case (it
+# checks this against the repository it runs in). docker/action.yml names the release's own tag, so the
+# action and its image are versioned together and no job rebuilds the image.
+IMAGE_REPOSITORY = "ghcr.io/org/mlflow-ci-action"
 README_MARKERS = {
     "inputs": ("<!-- inputs:start -->", "<!-- inputs:end -->"),
     "outputs": ("<!-- outputs:start -->", "<!-- outputs:end -->"),
@@ -43,6 +48,10 @@ def _outputs_yaml(value_of: str) -> list[str]:
         if value_of:
             lines.append(f"    value: ${{{{ {value_of}.{output.name} }}}}")
     return lines
+
+
+def image_ref(version: str = __version__) -> str:
+    return f"docker://{IMAGE_REPOSITORY}:v{version}"
 
 
 def _input_env(param: Param) -> str:
@@ -78,6 +87,26 @@ def render_action() -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
+def render_docker_action() -> str:
+    # The runner hands a Docker action its inputs as INPUT_<NAME> (hyphens kept), which params.py reads,
+    # and reads its outputs from GITHUB_OUTPUT, so the interface is the table and nothing else.
+    lines = [
+        "name: MLflow CI (Docker)",
+        "description: Find the best MLflow run, gate it on a metric, register and promote it on pushes to main,"
+        " in the prebuilt mlflow-ci image.",
+        "author: mlflow-ci-action",
+        "branding:",
+        "  icon: check-circle",
+        "  color: blue",
+        *_inputs_yaml(),
+        *_outputs_yaml(""),
+        "runs:",
+        "  using: docker",
+        f"  image: {_yaml_str(image_ref())}",
+    ]
+    return HEADER + "\n".join(lines) + "\n"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -105,20 +134,31 @@ def render_readme(readme: str) -> str:
 
 def expected_files() -> dict[Path, str]:
     readme = ROOT / "README.md"
-    return {ROOT / "action.yml": render_action(), readme: render_readme(readme.read_text(encoding="utf-8"))}
+    return {
+        ROOT / "action.yml": render_action(),
+        ROOT / "docker" / "action.yml": render_docker_action(),
+        readme: render_readme(readme.read_text(encoding="utf-8")),
+    }
+
+
+def stale_files(write: bool = False) -> list[Path]:
+    """The generated files that differ from what params.py says (rewritten when `write`)."""
+    stale = []
+    for path, text in expected_files().items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return stale
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report files that are out of date")
     check = parser.parse_args().check
-    stale = []
-    for path, text in expected_files().items():
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(path.relative_to(ROOT))
-        if not check:
-            path.write_text(text, encoding="utf-8")
+    stale = stale_files(write=not check)
     if check and stale:
         print(f"out of date: {', '.join(map(str, stale))}; run python scripts/sync_interface.py", file=sys.stderr)
         return 1
