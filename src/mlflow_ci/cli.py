@@ -13,6 +13,7 @@ from pathlib import Path
 from mlflow_ci import __version__, params
 from mlflow_ci.errors import CIError, GateFailed, InputError, ReportError
 from mlflow_ci.github import Context, Runner, load_context
+from mlflow_ci.redact import scrub
 from mlflow_ci.result import Result
 
 EPILOG = (
@@ -102,13 +103,6 @@ def _run(
             raise failure
         runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
     return 0
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Secrets out of what leaves the runner's log masking: the PR comment and the report files."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
 
 
 def _write_report_files(

@@ -134,7 +134,8 @@ def upsert(api_url: str, token: str, repository: str, number: int, mark: str, te
         login = viewer_login(client)
         issue = client.get_repo(repository).get_issue(number)
         for existing in issue.get_comments():  # a PaginatedList: follows the Link headers over all pages
-            if mark in (existing.body or "") and _same_user(existing.user.login, login):
+            author = existing.user.login if existing.user is not None else ""  # null for some deleted accounts
+            if mark in (existing.body or "") and _same_user(author, login):
                 existing.edit(text)
                 return existing.html_url, "updated"
         created = issue.create_comment(text)
@@ -157,7 +158,9 @@ def post(report: str, ctx: Context, experiment: str, token: str) -> Outcome:
     except GithubException as exc:
         message = exc.data.get("message", "") if isinstance(exc.data, dict) else ""
         answer = f"GitHub answered {exc.status}{f' ({message})' if message else ''}"
-        if exc.status in (401, 403, 404):
+        if exc.status == 401:
+            return Outcome(problem=f"no pull request comment: {answer}: check github-token (expired or revoked?)")
+        if exc.status in (403, 404):
             return Outcome(
                 problem=f"no pull request comment: {answer}. Give the job `permissions: pull-requests: write` "
                 "and a github-token allowed to use it; pull requests from forks get a read-only token, so "
@@ -171,4 +174,6 @@ def post(report: str, ctx: Context, experiment: str, token: str) -> Outcome:
             problem=f"no pull request comment: cannot reach the GitHub API at {ctx.api_url} ({type(exc).__name__})",
             notice=False,
         )
+    except Exception as exc:  # the comment is an extra: even a surprise here must not fail the job
+        return Outcome(problem=f"no pull request comment: {type(exc).__name__}: {exc}", notice=False)
     return Outcome(url=url, action=action)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -20,3 +21,11 @@ def uri_password(uri: str) -> str:
         return urlsplit(uri).password or ""
     except ValueError:
         return ""
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Secrets replaced by *** in what the runner's log masking never sees: the PR comment, the report files."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -84,7 +84,8 @@ class GitHubApiDouble:
         if read_only:
             self.state.read_only.add(token)
 
-    def add_comment(self, repo: str, number: int, login: str, body: str) -> dict[str, Any]:
+    def add_comment(self, repo: str, number: int, login: str | None, body: str) -> dict[str, Any]:
+        """A comment by `login`; None gives `"user": null`, as for some deleted accounts."""
         with self.state.lock:
             return _create(self.state, self.origin, repo, number, login, body)
 
@@ -95,7 +96,7 @@ class GitHubApiDouble:
         return [r for r in self.state.log if (not method or r.method == method) and path_part in r.path]
 
 
-def _create(state: State, origin: str, repo: str, number: int, login: str, body: str) -> dict[str, Any]:
+def _create(state: State, origin: str, repo: str, number: int, login: str | None, body: str) -> dict[str, Any]:
     state.next_id += 1
     cid = state.next_id
     now = _now()
@@ -106,7 +107,9 @@ def _create(state: State, origin: str, repo: str, number: int, login: str, body:
         "html_url": f"https://github.com/{repo}/pull/{number}#issuecomment-{cid}",
         "issue_url": f"{origin}{API_PREFIX}/repos/{repo}/issues/{number}",
         "body": body,
-        "user": {"login": login, "id": abs(hash(login)) % 10**8, "type": "Bot" if login.endswith("[bot]") else "User"},
+        "user": None
+        if login is None
+        else {"login": login, "id": abs(hash(login)) % 10**8, "type": "Bot" if login.endswith("[bot]") else "User"},
         "created_at": now,
         "updated_at": now,
         "author_association": "NONE",

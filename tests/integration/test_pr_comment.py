@@ -102,12 +102,14 @@ def test_a_comment_by_someone_else_holding_the_marker_is_not_touched(tmp_path, m
     mark = comment.marker("ml", "train", experiment)
     quoted = api.add_comment(gh.REPO, PR, "octocat", f"Why does the bot write {mark}?")
     other_experiment = api.add_comment(gh.REPO, PR, BOT, comment.marker("ml", "train", "another-experiment"))
+    deleted_user = api.add_comment(gh.REPO, PR, None, f"copied: {mark}")
     log_run(mlflow_server, experiment, {"accuracy": 0.81})
     step = pr_step(tmp_path, mlflow_server, api, experiment)
     assert step.code == 0, step.log
     comments = {c["id"]: c for c in api.comments(gh.REPO, PR)}
-    assert comments[quoted["id"]] == quoted and comments[other_experiment["id"]] == other_experiment
-    [ours] = [c for c in comments.values() if c["id"] not in (quoted["id"], other_experiment["id"])]
+    untouched = [quoted, other_experiment, deleted_user]
+    assert [comments[c["id"]] for c in untouched] == untouched
+    [ours] = [c for c in comments.values() if c not in untouched]
     assert ours["user"]["login"] == BOT and ours["body"].startswith(mark)
     assert not api.requests("PATCH")
 
@@ -140,7 +142,7 @@ def test_a_refused_token_gets_a_notice(tmp_path, mlflow_server, api, experiment)
     log_run(mlflow_server, experiment, {"accuracy": 0.81})
     step = pr_step(tmp_path, mlflow_server, api, experiment, token="ghs_revoked")
     assert step.code == 0, step.log
-    assert "::notice::no pull request comment: GitHub answered 401 (Bad credentials)." in step.stdout
+    assert "::notice::no pull request comment: GitHub answered 401 (Bad credentials): check github-token" in step.stdout
 
 
 def test_an_unreachable_api_is_a_warning_not_a_failure(tmp_path, mlflow_server, experiment):

@@ -104,3 +104,17 @@ def test_a_cut_inside_a_code_block_closes_it():
 def test_fit_honours_any_limit(limit):
     text = "".join(f"line {i}\n" for i in range(1000))
     assert len(comment.fit(text, "https://x", limit=limit)) <= limit
+
+
+@pytest.mark.parametrize(
+    "author,viewer,same",
+    [
+        ("github-actions[bot]", "github-actions[bot]", True),
+        ("github-actions[bot]", "github-actions", True),  # GraphQL may name a bot without the suffix
+        ("octocat", "octocat", True),
+        ("octocat", "github-actions[bot]", False),
+        ("github-actions", "github-actions[bot]", False),  # a user who took the bot's name is not the bot
+    ],
+)
+def test_only_the_tokens_own_comments_count(author, viewer, same):
+    assert comment._same_user(author, viewer) is same
