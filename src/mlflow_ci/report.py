@@ -53,9 +53,19 @@ def margin(result: Result, other: float) -> float:
     return sign * (result.metric_value - other)
 
 
+def already_production(result: Result) -> bool:
+    return result.champion is not None and result.champion.run_id == result.run_id
+
+
 def would_register(result: Result) -> bool:
-    """Not registered here, but a push to the default branch would register this run."""
-    return result.would_register and not result.registered and not result.gate_failed and bool(result.model_name)
+    """Not registered here, but a push to the default branch would register this run (a new version)."""
+    return (
+        result.would_register
+        and not result.registered
+        and not result.gate_failed
+        and bool(result.model_name)
+        and not already_production(result)
+    )
 
 
 def _best_name(result: Result) -> str:
@@ -147,7 +157,12 @@ def _registry(result: Result) -> list[str]:
         lines.append("- Not registered: the gate failed.")
     elif result.register_reason:
         lines.append(f"- Not registered: {_cell(result.register_reason)}.")
-        if would_register(result):
+        if result.would_register and already_production(result) and result.champion is not None:
+            lines.append(
+                f"- A push to the default branch would change nothing: this run is already version "
+                f"{result.champion.version} ({_cell(result.champion.held_by)})."
+            )
+        elif would_register(result):
             alias = f" with alias {_code(result.alias)}" if result.alias else ""
             lines.append(
                 f"- On a push to the default branch, run {_code(_best_name(result))} would be registered as a "

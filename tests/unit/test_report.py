@@ -249,7 +249,9 @@ def test_best_run_command_has_no_gate_and_names_the_run():
 def test_best_run_already_in_production():
     md = report.summary_markdown(make([0.9, 0.8], champion=(1, 0.9), min_improvement=0.0))
     check_well_formed(md)
-    assert "(already production: version 3)" in heading(md)
+    assert heading(md) == "### ✅ mlflow-ci: accuracy 0.9 passed the gate (already production: version 3)"
+    assert "A push to the default branch would change nothing: this run is already version 3 (alias production)." in md
+    assert "would be registered" not in md
     assert comparison(md)["🚀 production"][3] == "same run"
     assert tables(render(md))[1].column("#")[0] == "1 🏆 🚀"
 
