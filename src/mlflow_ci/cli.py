@@ -13,7 +13,7 @@ from pathlib import Path
 from mlflow_ci import __version__, params
 from mlflow_ci.errors import CIError, GateFailed, InputError, ReportError
 from mlflow_ci.github import Context, Runner, load_context
-from mlflow_ci.redact import scrub
+from mlflow_ci.redact import redact
 from mlflow_ci.result import Result
 
 EPILOG = (
@@ -69,7 +69,7 @@ def _run(
     environ: MutableMapping[str, str],
     runner: Runner,
     as_json: bool,
-    secrets: Sequence[str],
+    secrets: list[str],
 ) -> int:
     # Imported here so that --help and input errors answer without loading MLflow.
     from mlflow_ci import tracking
@@ -86,7 +86,8 @@ def _run(
     links = UiLinks.for_server(settings.tracking_uri, params.databricks_host(settings.tracking_uri, environ))
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client, links)
-    markdown = scrub(report.summary_markdown(result), secrets)
+    # Also out of the PR comment and the report files, which the runner's masking never sees.
+    markdown = redact(report.summary_markdown(result), secrets)
     runner.append_summary(markdown)
     result.report_path = _write_report_files(settings, ctx, runner, result, markdown, secrets)
     result.comment_url = _comment(settings, ctx, runner, markdown)
@@ -111,7 +112,7 @@ def _write_report_files(
     runner: Runner,
     result: Result,
     markdown: str,
-    secrets: Sequence[str],
+    secrets: list[str],
 ) -> str:
     """report.md and metrics.json: on a runner in the workspace, and for `report` anywhere (else cwd)."""
     if not ctx.workspace and settings.command != "report":
@@ -119,7 +120,7 @@ def _write_report_files(
     from mlflow_ci import report_files
 
     directory = report_files.report_dir(Path(ctx.workspace or os.getcwd()), settings.experiment_name)
-    metrics = scrub(report_files.dumps(report_files.metrics_document(result, ctx)), secrets)
+    metrics = redact(report_files.dumps(report_files.metrics_document(result, ctx)), secrets)
     try:
         return str(report_files.write(directory, markdown, metrics))
     except OSError as exc:

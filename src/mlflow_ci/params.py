@@ -304,7 +304,7 @@ def secret_values(values: Mapping[str, str], environ: Mapping[str, str]) -> list
     secrets = [environ.get(name, "") for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")]
     secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret == "uri-password"]
     secrets += [values[p.name] for p in PARAMETERS if p.secret == "value"]
-    return [s for s in secrets if s]
+    return list(dict.fromkeys(s for s in secrets if s))
 
 
 def databricks_host(tracking_uri: str, environ: Mapping[str, str]) -> str:
