@@ -14,4 +14,8 @@ echo; echo "== as on a pull request: find, gate, say what would be registered"
 GITHUB_EVENT_NAME=pull_request mlflow-ci ci "${args[@]}"
 echo; echo "== as on a push to main (register: always stands in for it here)"
 mlflow-ci ci "${args[@]}" --register always --json
+echo; echo "== the report a pull request gets (the step summary / PR comment), also written as files"
+mlflow-ci report "${args[@]}" >/dev/null 2>&1
+cat mlflow-ci-report/quickstart-iris/report.md
+echo "(and demo/mlflow-ci-report/quickstart-iris/metrics.json)"
 echo; echo "The store is demo/mlflow.db; browse it with: .venv/bin/mlflow ui --backend-store-uri sqlite:///demo/mlflow.db"

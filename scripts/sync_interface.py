@@ -36,8 +36,8 @@ def _inputs_yaml() -> list[str]:
     lines = ["inputs:"]
     for param in PARAMETERS:
         lines += [f"  {param.name}:", f"    description: {_yaml_str(param.help)}", "    required: false"]
-        if param.default:
-            lines.append(f"    default: {_yaml_str(param.default)}")
+        if param.action_yml_default:
+            lines.append(f"    default: {_yaml_str(param.action_yml_default)}")
     return lines
 
 
@@ -113,7 +113,10 @@ def _cell(text: str) -> str:
 
 def render_tables() -> dict[str, str]:
     inputs = ["| input | default | description |", "|---|---|---|"]
-    inputs += [f"| `{p.name}` | {f'`{p.default}`' if p.default else ''} | {_cell(p.help)} |" for p in PARAMETERS]
+    inputs += [
+        f"| `{p.name}` | {f'`{p.action_yml_default}`' if p.action_yml_default else ''} | {_cell(p.help)} |"
+        for p in PARAMETERS
+    ]
     outputs = ["| output | description |", "|---|---|"]
     outputs += [f"| `{o.name}` | {_cell(o.help)} |" for o in OUTPUTS]
     return {"inputs": "\n".join(inputs), "outputs": "\n".join(outputs)}

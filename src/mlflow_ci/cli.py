@@ -8,10 +8,13 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
+from pathlib import Path
 
 from mlflow_ci import __version__, params
-from mlflow_ci.errors import CIError, GateFailed, InputError
-from mlflow_ci.github import Runner, load_context
+from mlflow_ci.errors import CIError, GateFailed, InputError, ReportError
+from mlflow_ci.github import Context, Runner, load_context
+from mlflow_ci.redact import redact
+from mlflow_ci.result import Result
 
 EPILOG = (
     "Every flag can also come from INPUT_<NAME> (the composite action maps its inputs to these). "
@@ -41,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _quiet_libraries() -> None:
-    for name in ("mlflow", "alembic", "urllib3"):
+    for name in ("mlflow", "alembic", "urllib3", "github"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -51,10 +54,11 @@ def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | 
     try:
         args = build_parser().parse_args(argv)
         values = params.raw_values(vars(args), environ)
-        for secret in params.secret_values(values, environ):
+        secrets = params.secret_values(values, environ)
+        for secret in secrets:
             runner.add_mask(secret)
         settings = params.parse(values)
-        return _run(settings, environ, runner, as_json=args.json)
+        return _run(settings, environ, runner, args.json, secrets)
     except CIError as exc:
         runner.error(str(exc), exc.title)
         if not isinstance(exc, GateFailed):  # a failed gate has written its full summary already
@@ -62,7 +66,9 @@ def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | 
         return exc.exit_code
 
 
-def _run(settings: params.Settings, environ: MutableMapping[str, str], runner: Runner, as_json: bool) -> int:
+def _run(
+    settings: params.Settings, environ: MutableMapping[str, str], runner: Runner, as_json: bool, secrets: list[str]
+) -> int:
     # Imported here so that --help and input errors answer without loading MLflow.
     from mlflow_ci import tracking
 
@@ -70,26 +76,68 @@ def _run(settings: params.Settings, environ: MutableMapping[str, str], runner: R
     from mlflow import MlflowClient
 
     from mlflow_ci import pipeline, report
+    from mlflow_ci.ui_links import UiLinks
 
     _quiet_libraries()
     ctx = load_context(environ)
     client = MlflowClient(tracking_uri=settings.tracking_uri)
+    links = UiLinks.for_server(settings.tracking_uri, params.databricks_host(settings.tracking_uri, environ))
     with tracking.server_errors(settings.tracking_uri):
-        result = pipeline.run(settings, ctx, client)
+        result = pipeline.run(settings, ctx, client, links)
+    # Also out of the PR comment and the report files, which the runner's masking never sees.
+    markdown = redact(report.summary_markdown(result), secrets)
+    runner.append_summary(markdown)
+    result.report_path = _write_report_files(settings, ctx, runner, result, markdown, secrets)
+    result.comment_url = _comment(settings, ctx, runner, markdown)
     outputs = result.outputs()
     runner.set_outputs(outputs)
-    runner.append_summary(report.summary_markdown(result))
     _print_result(runner, outputs, report.verdict(result), as_json, environ)
     for note in [*(result.gate.notes if result.gate else ()), *result.notes]:
         runner.info(note)
-    if result.register_reason and not result.registered:
+    if result.register_reason and not result.registered and settings.command != "report":
         runner.notice(f"not registered: {result.register_reason}")
-    if result.gate_failed:
+    if result.gate_failed and settings.command != "report":
         failure = GateFailed("; ".join(result.gate.reasons) if result.gate else "")
         if settings.fail_on_gate:
             raise failure
         runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
     return 0
+
+
+def _write_report_files(
+    settings: params.Settings, ctx: Context, runner: Runner, result: Result, markdown: str, secrets: list[str]
+) -> str:
+    """report.md and metrics.json: on a runner in the workspace, and for `report` anywhere (else cwd)."""
+    if not ctx.workspace and settings.command != "report":
+        return ""
+    from mlflow_ci import report_files
+
+    directory = report_files.report_dir(Path(ctx.workspace or os.getcwd()), settings.experiment_name)
+    metrics = redact(report_files.dumps(report_files.metrics_document(result, ctx)), secrets)
+    try:
+        return str(report_files.write(directory, markdown, metrics))
+    except OSError as exc:
+        message = f"cannot write the report to {directory}: {exc.strerror or exc}"
+        if settings.command == "report":
+            raise ReportError(f"{message}: run it where the directory is writable") from None
+        runner.warning(message, ReportError.title)
+        return ""
+
+
+def _comment(settings: params.Settings, ctx: Context, runner: Runner, markdown: str) -> str:
+    from mlflow_ci import comment
+
+    plan = comment.plan(settings.comment, settings.github_token, ctx)
+    if not plan.post:
+        if plan.reason:
+            (runner.notice if plan.notice else runner.info)(plan.reason)
+        return ""
+    outcome = comment.post(markdown, ctx, settings.experiment_name, settings.github_token)
+    if outcome.problem:
+        (runner.notice if outcome.notice else runner.warning)(outcome.problem)
+        return ""
+    runner.info(f"pull request comment {outcome.action}: {outcome.url}")
+    return outcome.url
 
 
 def _print_result(

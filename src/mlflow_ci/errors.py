@@ -33,3 +33,10 @@ class GateFailed(CIError):
 
     exit_code = 1
     title = "gate failed"
+
+
+class ReportError(CIError):
+    """The report could not be written."""
+
+    exit_code = 1
+    title = "report"

@@ -30,6 +30,8 @@ class Context:
     repository: str = ""
     default_branch: str = "main"
     server_url: str = "https://github.com"
+    api_url: str = "https://api.github.com"  # GITHUB_API_URL: GitHub Enterprise Server has its own
+    workspace: str = ""  # GITHUB_WORKSPACE: where the report files go on a runner
     run_id: str = ""
     run_attempt: str = ""
     workflow: str = ""
@@ -47,6 +49,10 @@ class Context:
         if not (self.repository and self.run_id):
             return ""
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    @property
+    def is_pull_request(self) -> bool:
+        return self.event_name in ("pull_request", "pull_request_target") and self.pr_number is not None
 
     @property
     def where(self) -> str:
@@ -79,6 +85,8 @@ def load_context(environ: Mapping[str, str]) -> Context:
         repository=repository,
         default_branch=(event.get("repository") or {}).get("default_branch") or "main",
         server_url=environ.get("GITHUB_SERVER_URL", "https://github.com"),
+        api_url=(environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        workspace=environ.get("GITHUB_WORKSPACE", ""),
         run_id=environ.get("GITHUB_RUN_ID", ""),
         run_attempt=environ.get("GITHUB_RUN_ATTEMPT", ""),
         workflow=environ.get("GITHUB_WORKFLOW", ""),

@@ -7,16 +7,18 @@ those files to this table). OUTPUTS is the same for outputs.
 
 from __future__ import annotations
 
+import configparser
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mlflow_ci.errors import InputError
 from mlflow_ci.redact import uri_password
 
-COMMANDS = ("ci", "best-run", "gate", "register")
+COMMANDS = ("ci", "best-run", "gate", "register", "report")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
@@ -27,7 +29,8 @@ class Param:
     default: str = ""
     kind: str = "str"  # str | bool | float | choice
     choices: tuple[str, ...] = ()
-    secret: bool = False
+    secret: str = ""  # "uri-password": mask the password in a URI; "value": mask the whole value
+    action_default: str = ""  # the default in action.yml when it differs from the CLI's (an expression)
 
     @property
     def flag(self) -> str:
@@ -41,6 +44,10 @@ class Param:
     def env(self) -> str:
         """The variable action.yml maps the input to (a valid shell name)."""
         return "INPUT_" + self.name.replace("-", "_").upper()
+
+    @property
+    def action_yml_default(self) -> str:
+        return self.action_default or self.default
 
     @property
     def runner_env(self) -> str:
@@ -57,7 +64,9 @@ class Output:
 PARAMETERS: tuple[Param, ...] = (
     Param(
         "command",
-        "What to run: `ci` (best-run, gate, then register when allowed), `best-run`, `gate` or `register`.",
+        "What to run: `ci` (best-run, gate, then register when allowed), `best-run`, `gate`, `register` or "
+        "`report` (the best run, the comparison with production and the gate's verdict as a report; it never "
+        "registers and never fails on the gate).",
         "ci",
         "choice",
         COMMANDS,
@@ -67,7 +76,7 @@ PARAMETERS: tuple[Param, ...] = (
         "MLflow tracking URI. Default: `$MLFLOW_TRACKING_URI`, else the embedded "
         f"`{DEFAULT_TRACKING_URI}`. Credentials go in `MLFLOW_TRACKING_USERNAME`/`_PASSWORD` or "
         "`MLFLOW_TRACKING_TOKEN`, never here.",
-        secret=True,
+        secret="uri-password",
     ),
     Param(
         "experiment-name",
@@ -118,6 +127,23 @@ PARAMETERS: tuple[Param, ...] = (
         "true",
         "bool",
     ),
+    Param(
+        "comment",
+        "Pull request comment with the report, one per workflow, job and experiment, updated in place on "
+        "later pushes. `auto`: on pull requests from this repository when `github-token` is set; `true`: "
+        "on every pull request, forks included (their read-only token gets a notice, not a failure); "
+        "`false`: never. Needs `permissions: pull-requests: write`.",
+        "auto",
+        "choice",
+        ("auto", "true", "false"),
+    ),
+    Param(
+        "github-token",
+        "Token for the pull request comment; masked, never printed. Default in the action: the workflow's "
+        "`github.token`; on the command line: `$GITHUB_TOKEN`.",
+        secret="value",
+        action_default="${{ github.token }}",
+    ),
 )
 
 OUTPUTS: tuple[Output, ...] = (
@@ -134,6 +160,13 @@ OUTPUTS: tuple[Output, ...] = (
     Output("model_version", "The registered version (empty when not registered)."),
     Output("previous_version", "The version that held the alias before this promotion (empty if none)."),
     Output("run_url", "Link to the best run in the MLflow UI (empty for the embedded sqlite store)."),
+    Output(
+        "report_path",
+        "Directory holding `report.md` (the step summary's Markdown) and `metrics.json`, for "
+        "`actions/upload-artifact`: `mlflow-ci-report/<experiment>` in the workspace. Written by every "
+        "command on a runner (`$GITHUB_WORKSPACE`), and by `report` anywhere (in the current directory).",
+    ),
+    Output("comment_url", "Link to the pull request comment (empty when none was written)."),
 )
 
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
@@ -158,6 +191,8 @@ class Settings:
     alias: str
     register: str
     fail_on_gate: bool
+    comment: str
+    github_token: str = field(repr=False)
 
 
 def raw_values(cli: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
@@ -170,6 +205,8 @@ def raw_values(cli: Mapping[str, str | None], environ: Mapping[str, str]) -> dic
         text = (text or "").strip()
         if not text and param.name == "tracking-uri":
             text = environ.get("MLFLOW_TRACKING_URI", "").strip() or DEFAULT_TRACKING_URI
+        if not text and param.name == "github-token":
+            text = environ.get("GITHUB_TOKEN", "").strip()
         values[param.name] = text or param.default
     return values
 
@@ -265,5 +302,33 @@ def promotion_alias(s: Settings) -> str:
 def secret_values(values: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
     """Values that must never be printed: secret parameters' credentials and MLflow's credential env."""
     secrets = [environ.get(name, "") for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")]
-    secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret]
+    secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret == "uri-password"]
+    secrets += [values[p.name] for p in PARAMETERS if p.secret == "value"]
     return list(dict.fromkeys(s for s in secrets if s))
+
+
+def databricks_host(tracking_uri: str, environ: Mapping[str, str]) -> str:
+    """The Databricks workspace URL behind `databricks` or `databricks://<profile>`, for UI links; '' if unknown.
+
+    Read from DATABRICKS_HOST or the profile in ~/.databrickscfg, as the Databricks SDK would, but without the
+    SDK, which asks the host for metadata over the network first.
+    """
+    if tracking_uri != "databricks" and not tracking_uri.startswith("databricks://"):
+        return ""
+    profile = tracking_uri.removeprefix("databricks").removeprefix("://").split(":", 1)[0]
+    if not profile and environ.get("DATABRICKS_HOST"):
+        return _https(environ["DATABRICKS_HOST"])
+    config = configparser.ConfigParser()
+    path = environ.get("DATABRICKS_CONFIG_FILE") or str(Path(environ.get("HOME", "~")).expanduser() / ".databrickscfg")
+    try:
+        config.read(path, encoding="utf-8")
+    except (OSError, configparser.Error):
+        return ""
+    section = profile or environ.get("DATABRICKS_CONFIG_PROFILE") or "DEFAULT"
+    host = config.get(section, "host", fallback="") if section == "DEFAULT" or config.has_section(section) else ""
+    return _https(host) if host else ""
+
+
+def _https(host: str) -> str:
+    host = host.strip().rstrip("/")
+    return host if host.startswith(("https://", "http://")) else f"https://{host}"

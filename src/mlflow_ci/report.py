@@ -1,58 +1,256 @@
-"""The step summary: what was found, how it compares, what was (or would be) registered."""
+"""The report's Markdown: the step summary, and the body of report.md and of the pull request comment.
+
+A verdict in one line; the best run against the model in production and the threshold, with margins signed
+in the metric's direction (+ is better); the gate; what was registered or would be; the top runs as a chart
+and a table.
+"""
 
 from __future__ import annotations
 
-from mlflow_ci.result import Result
+import re
+from collections.abc import Sequence
+
+from mlflow_ci import __version__
+from mlflow_ci.chart import Line, xychart
+from mlflow_ci.gate import TOLERANCE
+from mlflow_ci.result import Candidate, Result
+
+MAX_PARAM_COLUMNS = 6
+MAX_CELL = 40
+THRESHOLD_COLOR, THRESHOLD_WORD = "#e15759", "red"
+PRODUCTION_COLOR, PRODUCTION_WORD = "#59a14f", "green"
+
+
+def number(value: float) -> str:
+    return f"{value:g}"
+
+
+def signed(value: float) -> str:
+    return "±0" if abs(value) <= TOLERANCE else f"{value:+.6g}"
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _text(text: str) -> str:
+    """Plain text that renders as itself: Markdown's active characters backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]<>|~&])", r"\\\1", text.replace("\n", " "))
+
+
+def _code(text: str) -> str:
+    """Inline code that stays one code span whatever the text holds."""
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def _link(text: str, url: str) -> str:
+    return f"[{text}]({url})" if url else text
+
+
+def margin(result: Result, other: float) -> float:
+    """How far the best run is ahead of `other`, in the metric's direction: positive means better."""
+    sign = 1 if result.greater_is_better else -1
+    return sign * (result.metric_value - other)
+
+
+def already_production(result: Result) -> bool:
+    return result.champion is not None and result.champion.run_id == result.run_id
+
+
+def would_register(result: Result) -> bool:
+    """Not registered here, but a push to the default branch would register this run (a new version)."""
+    return (
+        result.would_register
+        and not result.registered
+        and not result.gate_failed
+        and bool(result.model_name)
+        and not already_production(result)
+    )
+
+
+def _best_name(result: Result) -> str:
+    return result.run_name or result.run_id
+
+
 def verdict(result: Result) -> str:
-    value = f"{result.metric} {result.metric_value:g}"
+    """The whole story in one line."""
+    value = f"{result.metric} {number(result.metric_value)}"
     if result.gate is None:
-        return f"best run `{result.run_id}`: {value}"
-    return f"{value} {'passed' if result.gate.passed else 'failed'} the gate"
+        text = f"best run {_best_name(result)}: {value}"
+    else:
+        text = f"{value} {'passed' if result.gate.passed else 'failed'} the gate"
+    champion = result.champion
+    if champion is not None and champion.run_id == result.run_id:
+        text += f" (already production: version {champion.version})"
+    elif champion is not None and champion.metric_value is not None:
+        text += f" ({signed(margin(result, champion.metric_value))} vs production version {champion.version})"
+    elif champion is None and result.model_name and result.alias:
+        text += " (no model in production yet)"
+    if result.registered:
+        text += f"; registered as version {result.model_version}"
+    elif would_register(result):
+        text += "; would be registered on a push to the default branch"
+    elif result.register_wanted and result.gate_failed:
+        text += "; not registered"
+    return text
 
 
-def summary_markdown(result: Result) -> str:
-    icon = "" if result.gate is None else ("✅ " if result.gate.passed else "❌ ")
-    run = f"[`{result.run_id}`]({result.run_url})" if result.run_url else f"`{result.run_id}`"
+def _icon(result: Result) -> str:
+    if result.gate is None:
+        return "🔎"
+    return "✅" if result.gate.passed else "❌"
+
+
+def _comparison(result: Result) -> list[str]:
+    arrow = "higher is better" if result.greater_is_better else "lower is better"
+    best = _link(_code(_best_name(result)), result.run_url)
     lines = [
-        f"### {icon}mlflow-ci: {_cell(verdict(result))}",
-        "",
-        f"| | {_cell(result.metric)} | |",
-        "|---|---:|---|",
-        f"| best run | {result.metric_value:g} | {run} in `{_cell(result.experiment_name)}` |",
+        f"| | | {_cell(_code(result.metric))} ({arrow}) | best run's margin |",
+        "|---|---|---:|---:|",
+        f"| 🏆 best run | {_cell(best)} | **{number(result.metric_value)}** | |",
     ]
     champion = result.champion
     if champion is not None:
-        shown = "—" if champion.metric_value is None else f"{champion.metric_value:g}"
-        lines.append(f"| production | {shown} | version {champion.version} ({_cell(champion.held_by)}) |")
+        held = f"{_link(f'version {champion.version}', result.champion_url)} ({_cell(champion.held_by)})"
+        if champion.run_id == result.run_id:
+            value, delta = number(result.metric_value), "same run"
+        elif champion.metric_value is None:
+            value, delta = "—", f"no {_cell(_code(result.metric))} logged"
+        else:
+            value = number(champion.metric_value)
+            ahead = margin(result, champion.metric_value)
+            delta = signed(ahead)
+            if result.min_improvement is not None:
+                met = ahead >= result.min_improvement - TOLERANCE
+                delta += f" {'✅' if met else '❌'} (needs {signed(result.min_improvement)})"
+        lines.append(f"| 🚀 production | {held} | {value} | {delta} |")
+    elif result.model_name and result.alias:
+        lines.append(
+            f"| 🚀 production | none: no version of {_cell(_code(result.model_name))} holds alias "
+            f"{_cell(_code(result.alias))} yet (this would be the first) | — | |"
+        )
     if result.threshold is not None:
-        lines.append(
-            f"| threshold | {result.threshold:g} | {'higher' if result.greater_is_better else 'lower'} is better |"
-        )
-    lines.append("")
-    if result.gate is not None:
-        lines += [f"- ❌ {_cell(reason)}" for reason in result.gate.reasons]
-        lines += [f"- {_cell(note)}" for note in result.gate.notes]
+        ahead = margin(result, result.threshold)
+        icon = "✅" if ahead >= -TOLERANCE else "❌"
+        lines.append(f"| 🎯 threshold | | {number(result.threshold)} | {signed(ahead)} {icon} |")
+    return lines
+
+
+def _gate(result: Result) -> list[str]:
+    if result.gate is None:
+        return []
+    lines = [f"- ❌ {_cell(reason)}" for reason in result.gate.reasons]
+    lines += [f"- {_cell(note)}" for note in result.gate.notes]
+    return ["**Gate**", "", *lines, ""]
+
+
+def _registry(result: Result) -> list[str]:
+    lines: list[str] = []
     if result.registered:
-        alias = f", alias `{result.alias}`" if result.alias else ""
+        alias = f", alias {_code(result.alias)}" if result.alias else ""
         previous = f" (previous: {result.previous_version})" if result.previous_version else ""
+        opened = f" {_link('Open in MLflow', result.version_url)}" if result.version_url else ""
         lines.append(
-            f"- Registered version **{result.model_version}** of `{_cell(result.model_name)}`{alias}{previous}."
+            f"- Registered version **{result.model_version}** of {_code(result.model_name)}{alias}{previous}.{opened}"
         )
+    elif result.register_wanted and result.gate_failed:
+        lines.append("- Not registered: the gate failed.")
     elif result.register_reason:
         lines.append(f"- Not registered: {_cell(result.register_reason)}.")
-        if not result.register_wanted and not result.gate_failed:
+        if result.would_register and already_production(result) and result.champion is not None:
             lines.append(
-                f"- On a push to the default branch, run `{result.run_id}` would be registered as a "
-                f"version of `{_cell(result.model_name)}`"
-                f"{f' with alias `{result.alias}`' if result.alias else ''}."
+                f"- A push to the default branch would change nothing: this run is already version "
+                f"{result.champion.version} ({_cell(result.champion.held_by)})."
             )
-        if result.register_wanted and result.gate_failed:
-            lines[-1] = "- Not registered: the gate failed."
+        elif would_register(result):
+            alias = f" with alias {_code(result.alias)}" if result.alias else ""
+            lines.append(
+                f"- On a push to the default branch, run {_code(_best_name(result))} would be registered as a "
+                f"version of {_code(result.model_name)}{alias}."
+            )
+        elif result.would_register and result.gate_failed:
+            lines.append("- A push to the default branch would not register it either: the gate failed.")
     lines += [f"- {_cell(note)}" for note in result.notes]
+    return ["**Registry**", "", *lines, ""] if lines else []
+
+
+def key_params(candidates: Sequence[Candidate]) -> list[str]:
+    """The params worth a column: those that differ between the candidates (all of them for a lone run)."""
+    names = sorted({name for c in candidates for name in c.params})
+    if len(candidates) > 1:
+        names = [n for n in names if len({c.params.get(n) for c in candidates}) > 1]
+    return names[:MAX_PARAM_COLUMNS]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _candidates_table(result: Result) -> list[str]:
+    params = key_params(result.candidates)
+    champion = result.champion
+    versus = champion is not None and champion.metric_value is not None
+    head = ["#", "run", _code(result.metric)] + (["vs production"] if versus else [])
+    head += [_code(_short(p)) for p in params]
+    align = ["---:", "---", "---:"] + (["---:"] if versus else []) + ["---"] * len(params)
+    lines = [f"| {' | '.join(_cell(h) for h in head)} |", f"|{'|'.join(align)}|"]
+    for rank, c in enumerate(result.candidates, 1):
+        mark = " 🏆" if c.run_id == result.run_id else ""
+        mark += " 🚀" if champion is not None and c.run_id == champion.run_id else ""
+        row = [f"{rank}{mark}", _link(_code(c.run_name or c.run_id), c.url), number(c.metric_value)]
+        if versus and champion is not None and champion.metric_value is not None:
+            sign = 1 if result.greater_is_better else -1
+            row.append(signed(sign * (c.metric_value - champion.metric_value)))
+        row += [_code(_short(c.params[p])) if p in c.params else "" for p in params]
+        lines.append(f"| {' | '.join(_cell(cell) for cell in row)} |")
+    return lines
+
+
+def _chart(result: Result) -> list[str]:
+    lines: list[Line] = []
+    words: list[str] = []
+    if result.threshold is not None:
+        lines.append(Line("threshold", result.threshold, THRESHOLD_COLOR))
+        words.append(f"{THRESHOLD_WORD}: threshold {number(result.threshold)}")
+    champion = result.champion
+    if champion is not None and champion.metric_value is not None:
+        lines.append(Line("production", champion.metric_value, PRODUCTION_COLOR))
+        words.append(f"{PRODUCTION_WORD}: production version {champion.version}, {number(champion.metric_value)}")
+    values = [c.metric_value for c in result.candidates]
+    caption = "Bars: the runs in the table below, by rank (#1 is the best run)."
+    if words:
+        caption += f" Lines: {'; '.join(words)}."
+    return [*xychart(result.metric, result.greater_is_better, values, lines), "", f"<sub>{caption}</sub>", ""]
+
+
+def _candidates(result: Result) -> list[str]:
+    if not result.candidates:
+        return []
+    count = len(result.candidates)
+    where = f"scope {_code(result.scope)}" + (f", filter {_code(result.filter)}" if result.filter else "")
+    return [
+        f"**Top {count} run{'s' if count > 1 else ''}** by {_code(result.metric)} in experiment "
+        f"{_code(result.experiment_name)} ({where})",
+        "",
+        *_chart(result),
+        "<details><summary>Runs and the params that differ between them</summary>",
+        "",
+        *_candidates_table(result),
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def summary_markdown(result: Result) -> str:
+    lines = [
+        f"### {_icon(result)} mlflow-ci: {_text(verdict(result))}",
+        "",
+        *_comparison(result),
+        "",
+        *_gate(result),
+        *_registry(result),
+        *_candidates(result),
+        f"<sub>mlflow-ci {__version__} · `{result.command}` · experiment id {result.experiment_id}</sub>",
+    ]
     return "\n".join(lines) + "\n"

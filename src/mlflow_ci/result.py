@@ -7,6 +7,17 @@ from dataclasses import dataclass, field
 from mlflow_ci.gate import Champion, GateResult
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One of the best runs, as the report lists it."""
+
+    run_id: str
+    run_name: str
+    metric_value: float
+    url: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Result:
     command: str
@@ -25,9 +36,22 @@ class Result:
     gate: GateResult | None = None
     register_wanted: bool = False
     register_reason: str = ""
+    would_register: bool = False  # a push to the default branch would register (register is not `never`)
     model_version: str = ""
     previous_version: str = ""
     notes: list[str] = field(default_factory=list)
+    min_improvement: float | None = None
+    scope: str = "experiment"
+    filter: str = ""
+    candidates: list[Candidate] = field(default_factory=list)  # best first; the best run is the first
+    champion_url: str = ""
+    version_url: str = ""
+    report_path: str = ""
+    comment_url: str = ""
+
+    @property
+    def run_name(self) -> str:
+        return next((c.run_name for c in self.candidates if c.run_id == self.run_id), "")
 
     @property
     def registered(self) -> bool:
@@ -50,4 +74,6 @@ class Result:
             "model_version": self.model_version,
             "previous_version": self.previous_version,
             "run_url": self.run_url,
+            "report_path": self.report_path,
+            "comment_url": self.comment_url,
         }

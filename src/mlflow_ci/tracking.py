@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from mlflow import MlflowClient
 from mlflow.entities import Run
@@ -75,10 +74,6 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:500] if text.strip() else "an error"
 
 
-def is_http(tracking_uri: str) -> bool:
-    return urlsplit(tracking_uri).scheme in ("http", "https")
-
-
 def get_experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
@@ -122,23 +117,44 @@ def scope_clauses(scope: str, head_sha: str, checkout_sha: str, workflow_run_id:
     return Scope(scope, (f"tags.`{TAG_WORKFLOW_RUN}` = '{workflow_run_id}'",))
 
 
-def best_run(
-    client: MlflowClient, experiment_id: str, metric: str, greater_is_better: bool, user_filter: str, scope: Scope
-) -> Run | None:
-    """The finished run with the best `metric`, found by one server-side query per scope clause.
+# The candidates the report lists; the best run is the first of them.
+CANDIDATES = 10
 
-    Runs without the metric are excluded by the metric clause; ties go to the newest run.
-    """
+
+@dataclass(frozen=True)
+class RunSearch:
+    """One server-side search: the filter and order every ranking of runs uses."""
+
+    filter_string: str
+    order_by: tuple[str, ...]
+
+
+def run_search(metric: str, greater_is_better: bool, user_filter: str, clause: str) -> RunSearch:
+    """Finished runs that have `metric` (the metric clause excludes runs without it), best first; ties go to
+    the newest run (MLflow orders by start time after the given keys)."""
+    parts = [f"metrics.`{metric}` > -1e308", "attributes.status = 'FINISHED'", clause, user_filter]
     direction = "DESC" if greater_is_better else "ASC"
+    return RunSearch(" and ".join(p for p in parts if p), (f"metrics.`{metric}` {direction}",))
+
+
+def top_runs(
+    client: MlflowClient,
+    experiment_id: str,
+    metric: str,
+    greater_is_better: bool,
+    user_filter: str,
+    scope: Scope,
+    max_results: int = CANDIDATES,
+) -> list[Run]:
+    """The best runs, best first, from one server-side query per scope clause (the first that finds runs)."""
     for clause in scope.clauses:
-        parts = [f"metrics.`{metric}` > -1e308", "attributes.status = 'FINISHED'", clause, user_filter]
-        filter_string = " and ".join(p for p in parts if p)
+        search = run_search(metric, greater_is_better, user_filter, clause)
         try:
             runs = client.search_runs(
                 [experiment_id],
-                filter_string=filter_string,
-                order_by=[f"metrics.`{metric}` {direction}"],
-                max_results=1,
+                filter_string=search.filter_string,
+                order_by=list(search.order_by),
+                max_results=max_results,
             )
         except MlflowException as exc:
             if user_filter and exc.error_code == "INVALID_PARAMETER_VALUE":
@@ -149,8 +165,8 @@ def best_run(
                 ) from None
             raise
         if runs:
-            return runs[0]
-    return None
+            return list(runs)
+    return []
 
 
 def model_uri_of(client: MlflowClient, run: Run) -> str | None:
@@ -164,14 +180,6 @@ def model_uri_of(client: MlflowClient, run: Run) -> str | None:
         if entry.is_dir and any(f.path.endswith("/MLmodel") for f in client.list_artifacts(run_id, entry.path)):
             return f"runs:/{run_id}/{entry.path}"
     return None
-
-
-def run_ui_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
-    """The MLflow UI page of a run, for http(s) servers; '' where there is no UI to link to."""
-    if not is_http(tracking_uri):
-        return ""
-    base = strip_credentials(tracking_uri).rstrip("/")
-    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
 def metric_of(run: Run, metric: str) -> float | None:

@@ -136,6 +136,8 @@ def test_push_to_main_registers_once_with_alias_stage_and_tags(tmp_path, mlflow_
         "model_version": "1",
         "previous_version": "",
         "run_url": first.outputs["run_url"],
+        "report_path": "",  # written on a runner, where GITHUB_WORKSPACE is set
+        "comment_url": "",  # a push has no pull request to comment on
     }
     client = MlflowClient(mlflow_server)
     version = client.get_model_version_by_alias(model_name, "production")

@@ -16,7 +16,7 @@ ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 def test_action_inputs_are_the_parameter_table():
     assert list(ACTION["inputs"]) == [p.name for p in params.PARAMETERS]
     for param in params.PARAMETERS:
-        assert ACTION["inputs"][param.name].get("default", "") == param.default
+        assert ACTION["inputs"][param.name].get("default", "") == param.action_yml_default
 
 
 def test_action_outputs_are_the_output_table_and_come_from_the_run_step():
