@@ -74,8 +74,31 @@ def _run(settings: params.Settings, environ: MutableMapping[str, str], runner: R
     _quiet_libraries()
     ctx = load_context(environ)
     client = MlflowClient(tracking_uri=settings.tracking_uri)
+    trained_ids: list[str] = []
+    if settings.trains:
+        from mlflow_ci import training
+
+        def write(text: str) -> None:
+            runner.stream.write(text)
+            runner.stream.flush()
+
+        with tracking.server_errors(settings.tracking_uri):
+            trained = training.run(settings, ctx, client, environ, write)
+        trained_ids = trained.run_ids
+        runner.append_summary(
+            report.training_markdown(
+                trained, lambda run_id: tracking.run_ui_url(settings.tracking_uri, trained.experiment_id, run_id)
+            )
+        )
+        if settings.command == "train":
+            outputs = {output.name: "" for output in params.OUTPUTS}
+            outputs.update(experiment_id=trained.experiment_id, trained_run_ids=",".join(trained_ids))
+            runner.set_outputs(outputs)
+            _print_result(runner, outputs, f"trained {len(trained_ids)} runs", as_json, environ)
+            return 0
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client)
+    result.trained_run_ids = trained_ids
     outputs = result.outputs()
     runner.set_outputs(outputs)
     runner.append_summary(report.summary_markdown(result))

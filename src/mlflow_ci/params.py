@@ -16,7 +16,7 @@ from typing import Any
 from mlflow_ci.errors import InputError
 from mlflow_ci.redact import uri_password
 
-COMMANDS = ("ci", "best-run", "gate", "register")
+COMMANDS = ("ci", "train", "best-run", "gate", "register")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
@@ -57,7 +57,8 @@ class Output:
 PARAMETERS: tuple[Param, ...] = (
     Param(
         "command",
-        "What to run: `ci` (best-run, gate, then register when allowed), `best-run`, `gate` or `register`.",
+        "What to run: `ci` (train when `train-command` or `sweep-config` is set, then best-run, gate, then "
+        "register when allowed), `train`, `best-run`, `gate` or `register`.",
         "ci",
         "choice",
         COMMANDS,
@@ -73,7 +74,7 @@ PARAMETERS: tuple[Param, ...] = (
         "experiment-name",
         "The MLflow experiment to search (Databricks: a workspace path such as `/Users/me/exp`). Required.",
     ),
-    Param("metric", "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required."),
+    Param("metric", "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required (except for `train`)."),
     Param(
         "greater-is-better", "`true` when a higher metric is better; `false` for losses such as rmse.", "true", "bool"
     ),
@@ -113,6 +114,17 @@ PARAMETERS: tuple[Param, ...] = (
         ("auto", "always", "never"),
     ),
     Param(
+        "train-command",
+        "A shell command that trains, run first in your environment (the workspace, your Python) under an "
+        "MLflow run the action starts and tags: it sees `MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME` and "
+        "`MLFLOW_RUN_ID`, and no GitHub token. A non-zero exit fails the step and marks the run FAILED.",
+    ),
+    Param(
+        "sweep-config",
+        "Path to a YAML sweep of scikit-learn models (estimators, parameter grid, dataset, metrics, split or "
+        "CV, seed): each candidate is trained in parallel and logged as one tagged run with its model.",
+    ),
+    Param(
         "fail-on-gate",
         "`true`: a failed gate fails the step. `false`: report `passed=false` and go on.",
         "true",
@@ -134,6 +146,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output("model_version", "The registered version (empty when not registered)."),
     Output("previous_version", "The version that held the alias before this promotion (empty if none)."),
     Output("run_url", "Link to the best run in the MLflow UI (empty for the embedded sqlite store)."),
+    Output("trained_run_ids", "Comma-separated IDs of the runs this step trained (empty when it trained nothing)."),
 )
 
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
@@ -157,7 +170,13 @@ class Settings:
     stage: str
     alias: str
     register: str
+    train_command: str
+    sweep_config: str
     fail_on_gate: bool
+
+    @property
+    def trains(self) -> bool:
+        return self.command in ("ci", "train") and bool(self.train_command or self.sweep_config)
 
 
 def raw_values(cli: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
@@ -224,7 +243,9 @@ def check(s: Settings) -> None:
     """Rules between parameters, checked before anything touches the server."""
     if not s.experiment_name:
         raise InputError("experiment-name", "is empty", "name the MLflow experiment to search")
-    if not s.metric:
+    if s.command == "train" and not (s.train_command or s.sweep_config):
+        raise InputError("command", "is train but nothing to train", "set train-command or sweep-config")
+    if not s.metric and s.command != "train":
         raise InputError("metric", "is empty", "name the metric that ranks runs, e.g. accuracy")
     if "`" in s.metric:
         raise InputError("metric", f"'{s.metric}' contains a backtick", "use the metric's name as logged")

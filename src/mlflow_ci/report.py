@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from mlflow_ci.result import Result
+
+if TYPE_CHECKING:
+    from mlflow_ci.training import TrainReport
 
 
 def _cell(text: str) -> str:
@@ -55,4 +61,21 @@ def summary_markdown(result: Result) -> str:
         if result.register_wanted and result.gate_failed:
             lines[-1] = "- Not registered: the gate failed."
     lines += [f"- {_cell(note)}" for note in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def training_markdown(report: TrainReport, run_url: Callable[[str], str]) -> str:
+    """The runs the train step logged, with every metric they have."""
+    names = sorted({name for run in report.runs for name in run.metrics})[:8]
+    lines = [
+        f"### mlflow-ci: trained {len(report.runs)} run{'s' if len(report.runs) != 1 else ''}",
+        "",
+        "| run | " + " | ".join(_cell(n) for n in names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for run in report.runs:
+        url = run_url(run.run_id)
+        shown = f"[{_cell(run.name)}]({url})" if url else f"{_cell(run.name)} `{run.run_id}`"
+        values = [f"{run.metrics[n]:.4g}" if n in run.metrics else "" for n in names]
+        lines.append(f"| {shown} | " + " | ".join(values) + " |")
     return "\n".join(lines) + "\n"

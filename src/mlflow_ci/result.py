@@ -28,6 +28,7 @@ class Result:
     model_version: str = ""
     previous_version: str = ""
     notes: list[str] = field(default_factory=list)
+    trained_run_ids: list[str] = field(default_factory=list)
 
     @property
     def registered(self) -> bool:
@@ -50,4 +51,5 @@ class Result:
             "model_version": self.model_version,
             "previous_version": self.previous_version,
             "run_url": self.run_url,
+            "trained_run_ids": ",".join(self.trained_run_ids),
         }
