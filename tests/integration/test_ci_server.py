@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 from mlflow import MlflowClient
 
-from mlflow_ci import cli
 from tests.helpers import gh
 from tests.helpers.mlflow_runs import log_run, unique
-
-
-@dataclass
-class Step:
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-
-
-def run_step(tmp_path: Path, server: str, args: list[str], event_name: str = "push", event: dict | None = None) -> Step:
-    """Run the CLI in-process as one workflow step on a runner."""
-    step = gh.step_env(tmp_path / unique("step"), event_name, event if event is not None else gh.push_event("main"))
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(["--tracking-uri", server, *args], step.environ)
-    return Step(code, out.getvalue(), err.getvalue(), step.outputs(), step.summary())
+from tests.helpers.steps import run_step
 
 
 @pytest.fixture
