@@ -94,7 +94,8 @@ def _run(settings: params.Settings, environ: MutableMapping[str, str], runner: R
             outputs = {output.name: "" for output in params.OUTPUTS}
             outputs.update(experiment_id=trained.experiment_id, trained_run_ids=",".join(trained_ids))
             runner.set_outputs(outputs)
-            _print_result(runner, outputs, f"trained {len(trained_ids)} runs", as_json, environ)
+            shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
+            _print_result(runner, shown, f"trained {len(trained_ids)} runs", as_json, environ)
             return 0
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client)

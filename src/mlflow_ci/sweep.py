@@ -67,7 +67,16 @@ def _with_seed(model: Any, seed: int, explicit: Mapping[str, Any]) -> Any:
 
 
 def _rows(data: Any, index: Any) -> Any:
-    return data.iloc[index] if hasattr(data, "iloc") else data[index]
+    if hasattr(data, "iloc"):
+        return data.iloc[index]
+    if isinstance(data, list):  # e.g. the texts of fetch_20newsgroups
+        return [data[i] for i in index]
+    return data[index]
+
+
+def _example(rows: Any) -> Any:
+    """MLflow takes a DataFrame, an array or a list as input example, not a Series (a text column)."""
+    return rows.tolist() if getattr(rows, "ndim", 2) == 1 and hasattr(rows, "tolist") else rows
 
 
 def _predictions(model: Any, x: Any, needs: set[str]) -> dict[str, Any]:
@@ -98,7 +107,7 @@ def train_one(job: Job) -> Outcome:
         y_true = np.concatenate([np.asarray(t) for t in truths])
         predicted = {k: np.concatenate([p[k] for p in predictions]) for k in predictions[0]}
         model.fit(job.x, job.y)
-        sample = _rows(job.x, np.arange(min(5, len(job.y))))
+        sample = _example(_rows(job.x, np.arange(min(5, len(job.y)))))
     else:
         stratify = job.y if job.is_classifier else None
         x_train, x_test, y_train, y_true = train_test_split(
@@ -106,7 +115,7 @@ def train_one(job: Job) -> Outcome:
         )
         model.fit(x_train, y_train)
         predicted = _predictions(model, x_test, needs)
-        sample = _rows(x_test, np.arange(min(5, len(y_true))))
+        sample = _example(_rows(x_test, np.arange(min(5, len(y_true)))))
     metrics = {name: METRICS[name].compute(y_true, predicted[METRICS[name].uses]) for name in job.metrics}
     png = _confusion_png(y_true, predicted["pred"], job.candidate.name) if job.is_classifier else None
     return Outcome(job.candidate, metrics, model, sample, png, time.perf_counter() - started)

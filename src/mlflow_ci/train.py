@@ -103,6 +103,20 @@ def child_environment(
     return env
 
 
+def absolute_tracking_uri(uri: str) -> str:
+    """The URI as the child, running in the workspace, must see it: a relative sqlite or file store is
+    relative to the action's working directory."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        path = uri.removeprefix("sqlite:///")
+        if path and not path.startswith(":memory:"):
+            return f"sqlite:///{Path(path).resolve()}"
+    if uri.startswith("file:") and not uri.startswith(("file:/", "file:///")):
+        return Path(uri.removeprefix("file:")).resolve().as_uri()
+    if "://" not in uri and ":" not in uri[:3] and uri:
+        return str(Path(uri).resolve())
+    return uri
+
+
 def shell_argv(command: str) -> list[str]:
     """The command as GitHub runs a `run:` step: bash with -e and pipefail, else sh -e."""
     bash = shutil.which("bash")
@@ -143,7 +157,7 @@ def run_command(
     started_ms = int(time.time() * 1000) - 1000
     run = client.create_run(experiment_id, tags=train_tags, run_name="train-command")
     run_id = run.info.run_id
-    env = child_environment(environ, tracking_uri, experiment_name, run_id, train_tags)
+    env = child_environment(environ, absolute_tracking_uri(tracking_uri), experiment_name, run_id, train_tags)
     try:
         code = _stream(shell_argv(command), workspace, env, write)
     except BaseException:

@@ -56,3 +56,11 @@ def test_run_tags_name_the_prs_head_commit_and_the_workflow_run(tmp_path):
     assert tags["mlflow_ci.workflow_run_url"] == f"https://github.com/{gh.REPO}/actions/runs/4242"
     assert tags["mlflow_ci.version"]
     assert "mlflow_ci.pr_number" not in run_tags(load_context({}))
+
+
+def test_relative_local_stores_become_absolute_for_the_child(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert train.absolute_tracking_uri("sqlite:///mlflow.db") == f"sqlite:///{tmp_path}/mlflow.db"
+    assert train.absolute_tracking_uri("sqlite:////abs/m.db") == "sqlite:////abs/m.db"
+    assert train.absolute_tracking_uri("mlruns") == str(tmp_path / "mlruns")
+    assert train.absolute_tracking_uri("http://host:5000") == "http://host:5000"
