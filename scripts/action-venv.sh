@@ -49,7 +49,15 @@ else
     "${locks[@]/#/-r}"
   echo "::endgroup::"
   touch "$partial/.complete"
-  rm -rf "$venv"
-  mv "$partial" "$venv"
+  if [ -d "$venv" ] && [ ! -f "$venv/.complete" ]; then rm -rf "$venv"; fi
+  # Jobs of a matrix may share this runner's cache and build at once: the first rename wins, the others
+  # drop their copy (a rename onto a finished venv fails instead of replacing it under a running job).
+  "$py" - "$partial" "$venv" <<'PY'
+import os, shutil, sys
+try:
+    os.rename(sys.argv[1], sys.argv[2])
+except OSError:
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+PY
 fi
 echo "python=$(venv_python "$venv")" >> "${GITHUB_OUTPUT:-/dev/stdout}"
