@@ -11,7 +11,8 @@ from mlflow_ci.sweep_config import Dataset, SweepConfigError
 
 
 def load(dataset: Dataset, config_path: Path, workspace: Path) -> tuple[Any, Any]:
-    """(X, y). A text column named alone in `features` comes back 1-D, as text vectorizers want it."""
+    """(X, y). Text (a column named alone in `features`, or a loader's list of documents) comes back as a
+    one-column DataFrame, so the logged model's signature names the column a server must send."""
     if dataset.kind == "sklearn":
         import sklearn.datasets
 
@@ -23,9 +24,14 @@ def load(dataset: Dataset, config_path: Path, workspace: Path) -> tuple[Any, Any
         frame = pd.read_csv(dataset.source)
         y = frame[dataset.target]
         if isinstance(dataset.features, str):
-            return frame[dataset.features].astype(str), y
+            return frame[[dataset.features]].astype(str), y
         return frame[list(dataset.features)] if dataset.features else frame.drop(columns=[dataset.target]), y
-    return _call_loader(dataset, config_path, workspace)
+    x, y = _call_loader(dataset, config_path, workspace)
+    if getattr(x, "ndim", None) == 1 or (isinstance(x, list) and x and isinstance(x[0], str)):
+        import pandas as pd
+
+        x = pd.DataFrame({"text": list(x)})
+    return x, y
 
 
 def _call_loader(dataset: Dataset, config_path: Path, workspace: Path) -> tuple[Any, Any]:

@@ -20,11 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlflow_ci.errors import CIError
 from mlflow_ci.scoring import METRICS
 from mlflow_ci.sweep_config import Candidate, Sweep
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 TAG_CANDIDATE = "mlflow_ci.candidate"
 TAG_SWEEP = "mlflow_ci.sweep_config"
@@ -44,6 +47,7 @@ class Job:
     cv: int
     seed: int
     is_classifier: bool
+    text: bool  # one text column: the model gets it 1-D, as vectorizers want
 
 
 @dataclass
@@ -96,6 +100,13 @@ def train_one(job: Job) -> Outcome:
 
     started = time.perf_counter()
     model = _with_seed(job.candidate.build(), job.seed, job.candidate.params)
+    if job.text:
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer
+
+        # numpy.ravel turns the one-column frame (what a model server sends) into the 1-D texts a vectorizer
+        # takes, and is pickled by reference to numpy: the model needs no code of ours to load.
+        model = make_pipeline(FunctionTransformer(np.ravel), model)
     needs = {METRICS[m].uses for m in job.metrics}
     if job.cv:
         splitter = (StratifiedKFold if job.is_classifier else KFold)(job.cv, shuffle=True, random_state=job.seed)
@@ -138,8 +149,13 @@ def _confusion_png(y_true: Any, y_pred: Any, title: str) -> bytes:
 
 def train_all(sweep: Sweep, x: Any, y: Any, workers: int | None = None) -> list[Outcome]:
     """Every candidate, in parallel across the cores; results keep the config's order."""
+    text = False
+    if hasattr(x, "columns") and len(x.columns) == 1:
+        from pandas.api.types import is_numeric_dtype
+
+        text = not is_numeric_dtype(x.iloc[:, 0])
     jobs = [
-        Job(c, x, y, sweep.metrics, sweep.test_size, sweep.cv, sweep.seed, sweep.is_classifier)
+        Job(c, x, y, sweep.metrics, sweep.test_size, sweep.cv, sweep.seed, sweep.is_classifier, text)
         for c in sweep.candidates
     ]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
@@ -175,6 +191,28 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in ("scikit-learn", "cloudpickle", "numpy", "pandas")]
 
 
+def record(
+    client: MlflowClient,
+    experiment_id: str,
+    name: str,
+    tags: Mapping[str, str],
+    params: Mapping[str, str],
+    metrics: Mapping[str, float],
+) -> str:
+    """A run with its tags, then its params and metrics in one request (log_batch splits at the server's
+    limits): two round trips however many values, where one call per value costs one round trip each."""
+    from mlflow.entities import Metric, Param
+
+    run_id = client.create_run(experiment_id, run_name=name, tags=dict(tags)).info.run_id
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(key, value, now, 0) for key, value in metrics.items()],
+        params=[Param(key, value[:6000]) for key, value in params.items()],
+    )
+    return run_id
+
+
 def log_outcomes(
     tracking_uri: str,
     experiment_id: str,
@@ -185,24 +223,15 @@ def log_outcomes(
 ) -> list[str]:
     """One finished run per outcome; returns their ids in the config's order."""
     import mlflow
-    from mlflow import MlflowClient
-    from mlflow.entities import Metric, Param
     from mlflow.models import infer_signature
 
     mlflow.set_tracking_uri(tracking_uri)
-    client = MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri)
     requirements = pip_requirements()
     split = {"cv": str(sweep.cv)} if sweep.cv else {"test_size": str(sweep.test_size)}
     run_ids: list[str] = []
     for outcome in outcomes:
         candidate = outcome.candidate
-        run = client.create_run(
-            experiment_id,
-            run_name=candidate.name,
-            tags={**tags, TAG_CANDIDATE: candidate.name, TAG_SWEEP: str(sweep.path)},
-        )
-        run_id = run.info.run_id
-        now = int(time.time() * 1000)
         params = {
             "estimator": "+".join(candidate.estimator),
             "dataset": sweep.dataset.describe(),
@@ -210,10 +239,13 @@ def log_outcomes(
             **split,
             **{key: str(value) for key, value in candidate.params.items()},
         }
-        client.log_batch(
-            run_id,
-            metrics=[Metric(name, value, now, 0) for name, value in outcome.metrics.items()],
-            params=[Param(key, value[:6000]) for key, value in params.items()],
+        run_id = record(
+            client,
+            experiment_id,
+            candidate.name,
+            {**tags, TAG_CANDIDATE: candidate.name, TAG_SWEEP: str(sweep.path)},
+            params,
+            outcome.metrics,
         )
         with mlflow.start_run(run_id=run_id), _quiet("mlflow.sklearn"):
             # cloudpickle, not MLflow's default skops, which refuses tree models unless told their types.

@@ -96,7 +96,9 @@ def test_a_missing_file_and_broken_yaml(tmp_path):
 
 
 def test_a_csv_with_a_single_text_column_and_a_loader(tmp_path):
-    (tmp_path / "news.csv").write_text('text,label\n"good game",sport\n"new chip",tech\n')
+    posts = [("good game", "sport"), ("great goal", "sport"), ("late goal", "sport"), ("good save", "sport")]
+    posts += [("new chip", "tech"), ("fast chip", "tech"), ("new disk", "tech"), ("fast disk", "tech")]
+    (tmp_path / "news.csv").write_text("text,label\n" + "".join(f"{t},{label}\n" for t, label in posts))
     write(
         tmp_path,
         "dataset: {csv: news.csv, target: label, features: text}\nmetrics: accuracy\n"
@@ -104,7 +106,10 @@ def test_a_csv_with_a_single_text_column_and_a_loader(tmp_path):
     )
     plan = sweep_config.load("sweep.yml", tmp_path)
     x, y = datasets.load(plan.dataset, plan.path, tmp_path)
-    assert list(x) == ["good game", "new chip"] and list(y) == ["sport", "tech"]
+    assert list(x.columns) == ["text"] and list(x["text"][:2]) == ["good game", "great goal"] and len(y) == 8
+    outcome = sweep.train_all(plan, x, y, workers=1)[0]  # the vectorizer gets the column as 1-D texts
+    assert outcome.model.predict(x.head(1)).tolist() == ["sport"]
+    assert outcome.model.predict(["fast chip"]).tolist() == ["tech"]
     (tmp_path / "myloader.py").write_text("def load(n=2):\n    return [[0.0], [1.0]][:n], [0, 1][:n]\n")
     write(
         tmp_path,
