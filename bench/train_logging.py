@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,14 +79,17 @@ def seed(client: MlflowClient, experiment_id: str, size: tuple[int, int]) -> Non
             mlflow.log_metric(key, value)
 
 
-def median_ms(call: Callable[[], None], repeat: int) -> float:
-    call()  # warm up: connections, imports
-    times = []
+def median_ms(calls: list[Callable[[], None]], repeat: int) -> list[float]:
+    """Median time of each call; the calls alternate, so a busy moment on the machine hits both alike."""
+    for call in calls:
+        call()  # warm up: connections, imports
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        for call, spent in zip(calls, times, strict=True):
+            started = time.perf_counter()
+            call()
+            spent.append((time.perf_counter() - started) * 1000)
+    return [statistics.median(spent) for spent in times]
 
 
 def model_seconds(experiment_id: str, explicit: bool, repeat: int) -> float:
@@ -109,6 +113,7 @@ def main() -> None:
     parser.add_argument("--model-repeat", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"MLflow {mlflow.__version__}, {time.strftime('%Y-%m-%d')}; a local `mlflow server` (HTTP, sqlite, "
@@ -125,8 +130,10 @@ def main() -> None:
             print("|---|---:|---:|---:|")
             for size in ((8, 4), (50, 20)):
                 label = f"{tag_count} tags, {size[0]} params, {size[1]} metrics"
-                fast = median_ms(lambda s=size: ours(client, experiment_id, s), args.runs)
-                slow = median_ms(lambda s=size: seed(client, experiment_id, s), args.runs)
+                fast, slow = median_ms(
+                    [lambda s=size: ours(client, experiment_id, s), lambda s=size: seed(client, experiment_id, s)],
+                    args.runs,
+                )
                 print(f"| {label} | {fast:.0f} | {slow:.0f} | {slow / fast:.1f}x |")
             explicit = model_seconds(experiment_id, True, args.model_repeat)
             inferred = model_seconds(experiment_id, False, args.model_repeat)
