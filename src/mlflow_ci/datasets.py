@@ -21,7 +21,15 @@ def load(dataset: Dataset, config_path: Path, workspace: Path) -> tuple[Any, Any
     if dataset.kind == "csv":
         import pandas as pd
 
-        frame = pd.read_csv(dataset.source)
+        try:
+            frame = pd.read_csv(dataset.source)
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise SweepConfigError(
+                config_path,
+                "dataset.csv",
+                f"cannot be read ({' '.join(str(exc).split())[:300]})",
+                "give a UTF-8 CSV file with a header row",
+            ) from None
         y = frame[dataset.target]
         if isinstance(dataset.features, str):
             return frame[[dataset.features]].astype(str), y

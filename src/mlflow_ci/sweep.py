@@ -165,7 +165,7 @@ def train_all(sweep: Sweep, x: Any, y: Any, workers: int | None = None) -> list[
         # spawn, not fork: the parent holds MLflow's HTTP sessions and threads, which fork would copy.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             return list(pool.map(train_one, jobs))
-    except (ValueError, TypeError, ArithmeticError, MemoryError) as exc:
+    except Exception as exc:  # whatever scikit-learn raises on this data: one error, no traceback
         raise CandidateFailed(
             f"a candidate of {sweep.path} failed to train: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}"
             ": check its parameters against the data (no run was logged)"
@@ -226,6 +226,8 @@ def log_outcomes(
     from mlflow.models import infer_signature
 
     mlflow.set_tracking_uri(tracking_uri)
+    # log_model needs the run active; start_run(run_id) refuses a run outside the active experiment.
+    mlflow.set_experiment(experiment_id=experiment_id)
     client = mlflow.MlflowClient(tracking_uri)
     requirements = pip_requirements()
     split = {"cv": str(sweep.cv)} if sweep.cv else {"test_size": str(sweep.test_size)}

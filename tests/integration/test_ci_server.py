@@ -120,6 +120,7 @@ def test_push_to_main_registers_once_with_alias_stage_and_tags(tmp_path, mlflow_
         "model_version": "1",
         "previous_version": "",
         "run_url": first.outputs["run_url"],
+        "trained_run_ids": "",
     }
     client = MlflowClient(mlflow_server)
     version = client.get_model_version_by_alias(model_name, "production")
