@@ -10,6 +10,8 @@ import pytest
 from mlflow_ci import datasets, sweep, sweep_config
 from mlflow_ci.sweep_config import SweepConfigError
 
+ROOT = Path(__file__).resolve().parents[2]
+
 GOOD = """\
 dataset: {sklearn: iris}
 metrics: [accuracy, roc_auc]
@@ -129,3 +131,13 @@ def test_training_is_reproducible_with_the_seed_in_parallel_or_not(tmp_path):
     assert [o.metrics for o in serial] == [o.metrics for o in parallel]
     assert all(o.confusion_png and o.confusion_png.startswith(b"\x89PNG") for o in serial)
     assert serial[2].model.get_params()["random_state"] == 1  # the seed reached the forest
+
+
+@pytest.mark.parametrize(
+    "config",
+    sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("examples/*/*.yml") if p.parent.name != "workflows"),
+    ids=str,
+)
+def test_the_shipped_example_sweeps_are_valid(config):
+    plan = sweep_config.load(config, ROOT)  # loaders are checked, not called: nothing is downloaded
+    assert plan.candidates and plan.metrics
