@@ -33,12 +33,18 @@ def _rmse(y_true: Any, y: Any) -> float:
 
 
 def _roc_auc(y_true: Any, scores: Any) -> float:
+    """Binary AUC, or the macro one-vs-rest mean over classes. Computed per class by hand, so decision
+    scores (which need not sum to 1, unlike what scikit-learn's multi_class="ovr" demands) work too."""
+    import numpy as np
     from sklearn.metrics import roc_auc_score
 
     if getattr(scores, "ndim", 1) == 2 and scores.shape[1] == 2:
         scores = scores[:, 1]
-    multi = getattr(scores, "ndim", 1) == 2
-    return float(roc_auc_score(y_true, scores, multi_class="ovr" if multi else "raise"))
+    if getattr(scores, "ndim", 1) == 1:
+        return float(roc_auc_score(y_true, scores))
+    truth = np.asarray(y_true)
+    classes = np.unique(truth)  # the model's classes_ order, when every class is in the held-out part
+    return float(np.mean([roc_auc_score(truth == c, scores[:, i]) for i, c in enumerate(classes)]))
 
 
 METRICS: dict[str, MetricSpec] = {

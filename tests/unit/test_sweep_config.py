@@ -141,3 +141,17 @@ def test_training_is_reproducible_with_the_seed_in_parallel_or_not(tmp_path):
 def test_the_shipped_example_sweeps_are_valid(config):
     plan = sweep_config.load(config, ROOT)  # loaders are checked, not called: nothing is downloaded
     assert plan.candidates and plan.metrics
+
+
+def test_roc_auc_takes_probabilities_or_decision_scores_for_many_classes():
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from mlflow_ci.scoring import METRICS
+
+    y = np.array([0, 1, 2, 0, 1, 2])
+    proba = np.array(
+        [[0.8, 0.1, 0.1], [0.2, 0.6, 0.2], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1], [0.3, 0.3, 0.4], [0.2, 0.2, 0.6]]
+    )
+    assert METRICS["roc_auc"].compute(y, proba) == pytest.approx(roc_auc_score(y, proba, multi_class="ovr"))
+    assert METRICS["roc_auc"].compute(y, proba * 10 - 3) == pytest.approx(roc_auc_score(y, proba, multi_class="ovr"))
