@@ -126,9 +126,13 @@ def shell_argv(command: str) -> list[str]:
 
 
 def _stream(argv: list[str], cwd: Path, env: Mapping[str, str], write: Callable[[str], None]) -> int:
-    process = subprocess.Popen(
-        argv, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    )
+    try:
+        process = subprocess.Popen(
+            argv, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:  # no such workspace, no shell: not the tracking server's fault
+        message = f"train-command could not start in {cwd} ({exc.strerror or exc}): check the workspace"
+        raise TrainFailed(message) from None
     assert process.stdout is not None
     try:
         for line in iter(process.stdout.readline, b""):
@@ -160,6 +164,9 @@ def run_command(
     env = child_environment(environ, absolute_tracking_uri(tracking_uri), experiment_name, run_id, train_tags)
     try:
         code = _stream(shell_argv(command), workspace, env, write)
+    except TrainFailed:
+        client.set_terminated(run_id, status="FAILED")
+        raise
     except BaseException:
         client.set_terminated(run_id, status="KILLED")
         raise

@@ -64,3 +64,26 @@ def test_relative_local_stores_become_absolute_for_the_child(tmp_path, monkeypat
     assert train.absolute_tracking_uri("sqlite:////abs/m.db") == "sqlite:////abs/m.db"
     assert train.absolute_tracking_uri("mlruns") == str(tmp_path / "mlruns")
     assert train.absolute_tracking_uri("http://host:5000") == "http://host:5000"
+
+
+def test_a_missing_workspace_is_a_train_failure_and_the_run_is_failed(tmp_path):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    try:
+        train.run_command(
+            client,
+            "true",
+            tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+            experiment_name="exp",
+            tags={},
+            environ={},
+            workspace=tmp_path / "missing",
+            write=lambda text: None,
+        )
+    except train.TrainFailed as exc:
+        assert "could not start in" in str(exc) and "check the workspace" in str(exc)
+    else:
+        raise AssertionError("expected TrainFailed")
+    [run] = client.search_runs([client.get_experiment_by_name("exp").experiment_id])
+    assert run.info.status == "FAILED"
