@@ -114,7 +114,7 @@ def test_a_user_command_is_tracked_tagged_gated_and_registered(tmp_path, mlflow_
     seen = json.loads((workspace / "env.json").read_text())
     assert {"MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "PATH"} <= set(seen)
     assert not set(SECRETS) & set(seen) and not [name for name in seen if name.startswith("INPUT_")]
-    assert "| train-command |" not in step.summary and "trained 3 runs" in step.summary
+    assert "trained 3 runs" in step.summary and f"[train-command]({mlflow_server}/#/experiments/" in step.summary
 
 
 def test_a_failing_command_fails_the_step_and_marks_the_run_failed(tmp_path, mlflow_server, workspace):
