@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The composite action's first step: a venv holding the pinned runtime requirements, built once per
 # runner and reused by every later job there, keyed by the hash of requirements/runtime.txt, the Python
-# version and the platform. Prints python=<interpreter> to $GITHUB_OUTPUT.
+# version and the platform. When sweep-config is set (MLFLOW_CI_SWEEP_CONFIG), the venv also holds the
+# training libraries of requirements/train.txt, and its key covers that file too.
+# Prints python=<interpreter> to $GITHUB_OUTPUT.
 set -euo pipefail
 
 root="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -15,9 +17,16 @@ if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 
-key="$("$py" - "$root/requirements/runtime.txt" <<'PY'
+locks=("$root/requirements/runtime.txt")
+if [ -n "${MLFLOW_CI_SWEEP_CONFIG:-}" ]; then
+  locks+=("$root/requirements/train.txt")
+fi
+
+key="$("$py" - "${locks[@]}" <<'PY'
 import hashlib, platform, sys
-digest = hashlib.sha256(open(sys.argv[1], "rb").read())
+digest = hashlib.sha256()
+for path in sys.argv[1:]:
+    digest.update(open(path, "rb").read())
 digest.update(f"{sys.version_info[:3]}{platform.system()}{platform.machine()}".encode())
 print(digest.hexdigest()[:16])
 PY
@@ -37,10 +46,18 @@ else
   echo "::group::mlflow-ci: installing requirements into $venv"
   "$py" -m venv "$partial"
   "$(venv_python "$partial")" -m pip install --disable-pip-version-check --no-input --quiet \
-    -r "$root/requirements/runtime.txt"
+    "${locks[@]/#/-r}"
   echo "::endgroup::"
   touch "$partial/.complete"
-  rm -rf "$venv"
-  mv "$partial" "$venv"
+  if [ -d "$venv" ] && [ ! -f "$venv/.complete" ]; then rm -rf "$venv"; fi
+  # Jobs of a matrix may share this runner's cache and build at once: the first rename wins, the others
+  # drop their copy (a rename onto a finished venv fails instead of replacing it under a running job).
+  "$py" - "$partial" "$venv" <<'PY'
+import os, shutil, sys
+try:
+    os.rename(sys.argv[1], sys.argv[2])
+except OSError:
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+PY
 fi
 echo "python=$(venv_python "$venv")" >> "${GITHUB_OUTPUT:-/dev/stdout}"

@@ -74,6 +74,8 @@ def render_action() -> str:
         "    - name: Set up mlflow-ci (a venv cached on the runner by the hash of the pinned requirements)",
         "      id: setup",
         "      shell: bash",
+        "      env:",
+        "        MLFLOW_CI_SWEEP_CONFIG: ${{ inputs.sweep-config }}",
         '      run: bash "$GITHUB_ACTION_PATH/scripts/action-venv.sh"',
         "    - name: Run mlflow-ci",
         "      id: run",

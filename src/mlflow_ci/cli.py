@@ -76,14 +76,36 @@ def _run(
     from mlflow import MlflowClient
 
     from mlflow_ci import pipeline, report
-    from mlflow_ci.ui_links import UiLinks
+    from mlflow_ci.ui_links import UiLinks, run_url
 
     _quiet_libraries()
     ctx = load_context(environ)
     client = MlflowClient(tracking_uri=settings.tracking_uri)
     links = UiLinks.for_server(settings.tracking_uri, params.databricks_host(settings.tracking_uri, environ))
+    trained_ids: list[str] = []
+    if settings.trains:
+        from mlflow_ci import training
+
+        def write(text: str) -> None:
+            runner.stream.write(text)
+            runner.stream.flush()
+
+        with tracking.server_errors(settings.tracking_uri):
+            trained = training.run(settings, ctx, client, environ, write)
+        trained_ids = trained.run_ids
+        runner.append_summary(
+            report.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
+        )
+        if settings.command == "train":
+            outputs = {output.name: "" for output in params.OUTPUTS}
+            outputs.update(experiment_id=trained.experiment_id, trained_run_ids=",".join(trained_ids))
+            runner.set_outputs(outputs)
+            shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
+            _print_result(runner, shown, f"trained {len(trained_ids)} runs", as_json, environ)
+            return 0
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client, links)
+    result.trained_run_ids = trained_ids
     # Also out of the PR comment and the report files, which the runner's masking never sees.
     markdown = redact(report.summary_markdown(result), secrets)
     runner.append_summary(markdown)

@@ -18,7 +18,7 @@ from typing import Any
 from mlflow_ci.errors import InputError
 from mlflow_ci.redact import uri_password
 
-COMMANDS = ("ci", "best-run", "gate", "register", "report")
+COMMANDS = ("ci", "train", "best-run", "gate", "register", "report")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
@@ -64,9 +64,10 @@ class Output:
 PARAMETERS: tuple[Param, ...] = (
     Param(
         "command",
-        "What to run: `ci` (best-run, gate, then register when allowed), `best-run`, `gate`, `register` or "
-        "`report` (the best run, the comparison with production and the gate's verdict as a report; it never "
-        "registers and never fails on the gate).",
+        "What to run: `ci` (train when `train-command` or `sweep-config` is set, then best-run, gate, then "
+        "register when allowed), `train`, `best-run`, `gate`, `register` or `report` (the best run, the "
+        "comparison with production and the gate's verdict as a report; it never registers and never fails on "
+        "the gate).",
         "ci",
         "choice",
         COMMANDS,
@@ -82,7 +83,7 @@ PARAMETERS: tuple[Param, ...] = (
         "experiment-name",
         "The MLflow experiment to search (Databricks: a workspace path such as `/Users/me/exp`). Required.",
     ),
-    Param("metric", "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required."),
+    Param("metric", "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required (except for `train`)."),
     Param(
         "greater-is-better", "`true` when a higher metric is better; `false` for losses such as rmse.", "true", "bool"
     ),
@@ -120,6 +121,17 @@ PARAMETERS: tuple[Param, ...] = (
         "auto",
         "choice",
         ("auto", "always", "never"),
+    ),
+    Param(
+        "train-command",
+        "A shell command that trains, run first in your environment (the workspace, your Python) under an "
+        "MLflow run the action starts and tags: it sees `MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME` and "
+        "`MLFLOW_RUN_ID`, and no GitHub token. A non-zero exit fails the step and marks the run FAILED.",
+    ),
+    Param(
+        "sweep-config",
+        "Path to a YAML sweep of scikit-learn models (estimators, parameter grid, dataset, metrics, split or "
+        "CV, seed): each candidate is trained in parallel and logged as one tagged run with its model.",
     ),
     Param(
         "fail-on-gate",
@@ -167,6 +179,7 @@ OUTPUTS: tuple[Output, ...] = (
         "command on a runner (`$GITHUB_WORKSPACE`), and by `report` anywhere (in the current directory).",
     ),
     Output("comment_url", "Link to the pull request comment (empty when none was written)."),
+    Output("trained_run_ids", "Comma-separated IDs of the runs this step trained (empty when it trained nothing)."),
 )
 
 PARAMS_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
@@ -190,9 +203,15 @@ class Settings:
     stage: str
     alias: str
     register: str
+    train_command: str
+    sweep_config: str
     fail_on_gate: bool
     comment: str
     github_token: str = field(repr=False)
+
+    @property
+    def trains(self) -> bool:
+        return self.command in ("ci", "train") and bool(self.train_command or self.sweep_config)
 
 
 def raw_values(cli: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
@@ -261,7 +280,9 @@ def check(s: Settings) -> None:
     """Rules between parameters, checked before anything touches the server."""
     if not s.experiment_name:
         raise InputError("experiment-name", "is empty", "name the MLflow experiment to search")
-    if not s.metric:
+    if s.command == "train" and not (s.train_command or s.sweep_config):
+        raise InputError("command", "is train but nothing to train", "set train-command or sweep-config")
+    if not s.metric and s.command != "train":
         raise InputError("metric", "is empty", "name the metric that ranks runs, e.g. accuracy")
     if "`" in s.metric:
         raise InputError("metric", f"'{s.metric}' contains a backtick", "use the metric's name as logged")

@@ -15,6 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow_ci.errors import ServerError
 from mlflow_ci.gate import Champion
 from mlflow_ci.github import Context
+from mlflow_ci.tags import run_tags
 
 TAG_PREVIOUS_VERSION = "mlflow_ci.previous_version"
 T = TypeVar("T")
@@ -33,13 +34,8 @@ def registration_decision(mode: str, ctx: Context) -> tuple[bool, str]:
 
 
 def version_tags(ctx: Context) -> dict[str, str]:
-    tags = {
-        "mlflow_ci.commit": ctx.head_sha,
-        "mlflow_ci.ref": ctx.ref,
-        "mlflow_ci.workflow_run_url": ctx.run_url,
-        "mlflow_ci.event": ctx.event_name,
-    }
-    return {key: value for key, value in tags.items() if value}
+    """The same provenance tags as the runs the action trains."""
+    return run_tags(ctx)
 
 
 def _quietly(call: Callable[[], T]) -> T:

@@ -8,12 +8,16 @@ and a table.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from mlflow_ci import __version__
 from mlflow_ci.chart import Line, xychart
 from mlflow_ci.gate import TOLERANCE
 from mlflow_ci.result import Candidate, Result
+
+if TYPE_CHECKING:
+    from mlflow_ci.training import TrainReport
 
 MAX_PARAM_COLUMNS = 6
 MAX_CELL = 40
@@ -253,4 +257,21 @@ def summary_markdown(result: Result) -> str:
         *_candidates(result),
         f"<sub>mlflow-ci {__version__} · `{result.command}` · experiment id {result.experiment_id}</sub>",
     ]
+    return "\n".join(lines) + "\n"
+
+
+def training_markdown(report: TrainReport, run_url: Callable[[str], str]) -> str:
+    """The runs the train step logged, with every metric they have."""
+    names = sorted({name for run in report.runs for name in run.metrics})[:8]
+    lines = [
+        f"### mlflow-ci: trained {len(report.runs)} run{'s' if len(report.runs) != 1 else ''}",
+        "",
+        "| run | " + " | ".join(_cell(n) for n in names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for run in report.runs:
+        url = run_url(run.run_id)
+        shown = f"[{_cell(run.name)}]({url})" if url else f"{_cell(run.name)} `{run.run_id}`"
+        values = [f"{run.metrics[n]:.4g}" if n in run.metrics else "" for n in names]
+        lines.append(f"| {shown} | " + " | ".join(values) + " |")
     return "\n".join(lines) + "\n"

@@ -53,6 +53,8 @@ class Result:
     def run_name(self) -> str:
         return next((c.run_name for c in self.candidates if c.run_id == self.run_id), "")
 
+    trained_run_ids: list[str] = field(default_factory=list)
+
     @property
     def registered(self) -> bool:
         return bool(self.model_version)
@@ -76,4 +78,5 @@ class Result:
             "run_url": self.run_url,
             "report_path": self.report_path,
             "comment_url": self.comment_url,
+            "trained_run_ids": ",".join(self.trained_run_ids),
         }

@@ -12,6 +12,7 @@ from mlflow.exceptions import MlflowException
 
 from mlflow_ci.errors import CIError, InputError, ServerError
 from mlflow_ci.redact import strip_credentials, strip_credentials_in
+from mlflow_ci.tags import TAG_COMMIT, TAG_MLFLOW_GIT_COMMIT, TAG_WORKFLOW_RUN
 
 # MLflow's own defaults retry a dead server for about 4 minutes per call; CI should fail in ~30 s.
 # A CI tool sends no telemetry. A user's own settings of these variables win.
@@ -22,11 +23,6 @@ CLIENT_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "8",
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
-
-# Tags the action reads (and, from the train step on, writes) to scope a search.
-TAG_COMMIT = "mlflow_ci.commit"
-TAG_WORKFLOW_RUN = "mlflow_ci.workflow_run_id"
-TAG_MLFLOW_GIT_COMMIT = "mlflow.source.git.commit"
 
 
 def apply_client_defaults(environ: MutableMapping[str, str]) -> None:

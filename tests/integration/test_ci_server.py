@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 from mlflow import MlflowClient
 
-from mlflow_ci import cli
 from tests.helpers import gh
 from tests.helpers.mlflow_runs import log_run, unique
-
-
-@dataclass
-class Step:
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-
-
-def run_step(tmp_path: Path, server: str, args: list[str], event_name: str = "push", event: dict | None = None) -> Step:
-    """Run the CLI in-process as one workflow step on a runner."""
-    step = gh.step_env(tmp_path / unique("step"), event_name, event if event is not None else gh.push_event("main"))
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(["--tracking-uri", server, *args], step.environ)
-    return Step(code, out.getvalue(), err.getvalue(), step.outputs(), step.summary())
+from tests.helpers.steps import run_step
 
 
 def flags(command: str, experiment: str, metric: str = "accuracy", **options: str) -> list[str]:
@@ -138,6 +115,7 @@ def test_push_to_main_registers_once_with_alias_stage_and_tags(tmp_path, mlflow_
         "run_url": first.outputs["run_url"],
         "report_path": "",  # written on a runner, where GITHUB_WORKSPACE is set
         "comment_url": "",  # a push has no pull request to comment on
+        "trained_run_ids": "",
     }
     client = MlflowClient(mlflow_server)
     version = client.get_model_version_by_alias(model_name, "production")

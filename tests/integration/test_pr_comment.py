@@ -16,9 +16,10 @@ from github.GithubException import GithubException
 from mlflow_ci import comment
 from mlflow_ci.github import load_context
 from tests.helpers import gh
-from tests.helpers.cli_step import Step, run_step
 from tests.helpers.github_api import GitHubApiDouble
 from tests.helpers.mlflow_runs import log_run, unique
+from tests.helpers.steps import Step
+from tests.helpers.steps import run_cli_step as run_step
 
 TOKEN = "ghs_0123456789abcdefWorkflowToken"
 READ_ONLY = "ghs_readOnlyForkToken0123456789"

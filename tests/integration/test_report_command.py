@@ -13,9 +13,9 @@ from mlflow import MlflowClient
 from mlflow_ci import params, pipeline
 from mlflow_ci.github import load_context
 from tests.helpers import gh
-from tests.helpers.cli_step import run_step
 from tests.helpers.markdown import mermaid_blocks, parse_xychart, render, tables
 from tests.helpers.mlflow_runs import log_run, unique
+from tests.helpers.steps import run_cli_step as run_step
 
 
 @pytest.fixture

@@ -28,9 +28,11 @@ def action_steps(job: dict) -> list[dict]:
 
 
 def comments(workflow: dict, step: dict) -> bool:
-    """Whether the step may write a PR comment: comment is not false and a pull request can trigger it."""
+    """Whether the step may write a PR comment: comment is not false, the command reports (`train` only
+    trains) and a pull request can trigger it."""
     triggers = workflow["on"] if isinstance(workflow["on"], dict) else {name: None for name in workflow["on"]}
-    return step.get("with", {}).get("comment", "auto") != "false" and bool(
+    inputs = step.get("with", {})
+    return inputs.get("comment", "auto") != "false" and inputs.get("command", "ci") != "train" and bool(
         {"pull_request", "pull_request_target"} & set(triggers)
     )
 

