@@ -30,6 +30,14 @@ class Step:
         return [line for line in self.stdout.splitlines() if line.startswith("::error")]
 
 
+def flags(command: str, experiment: str, metric: str = "accuracy", **options: str) -> list[str]:
+    """A command line: flags("gate", "exp", model_name="m") -> gate --experiment-name exp ... --model-name m."""
+    args = [command, "--experiment-name", experiment, "--metric", metric]
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", value]
+    return args
+
+
 def run_cli_step(
     root: Path, args: list[str], event_name: str = "push", event: dict | None = None, env: dict[str, str] | None = None
 ) -> Step:

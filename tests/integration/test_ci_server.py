@@ -7,15 +7,7 @@ from mlflow import MlflowClient
 
 from tests.helpers import gh
 from tests.helpers.mlflow_runs import log_run, unique
-from tests.helpers.steps import run_step
-
-
-def flags(command: str, experiment: str, metric: str = "accuracy", **options: str) -> list[str]:
-    """A command line: flags("gate", "exp", model_name="m") -> gate --experiment-name exp ... --model-name m."""
-    args = [command, "--experiment-name", experiment, "--metric", metric]
-    for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", value]
-    return args
+from tests.helpers.steps import flags, run_step
 
 
 @pytest.fixture

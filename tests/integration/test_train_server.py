@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 
 from tests.helpers import gh
 from tests.helpers.mlflow_runs import unique
-from tests.helpers.steps import run_step
+from tests.helpers.steps import flags, run_step
 
 PYTHON = shlex.quote(sys.executable)  # the user's Python: here the test venv, which has mlflow and sklearn
 
@@ -68,25 +68,16 @@ def test_a_user_command_is_tracked_tagged_gated_and_registered(tmp_path, mlflow_
     step = run_step(
         tmp_path,
         mlflow_server,
-        [
+        flags(
             "ci",
-            "--experiment-name",
             experiment,
-            "--metric",
-            "accuracy",
-            "--threshold",
-            "0.9",
-            "--model-name",
-            model_name,
-            "--alias",
-            "champion",
-            "--register",
-            "always",
-            "--scope",
-            "workflow-run",
-            "--train-command",
-            f"{PYTHON} train.py",
-        ],
+            threshold="0.9",
+            model_name=model_name,
+            alias="champion",
+            register="always",
+            scope="workflow-run",
+            train_command=f"{PYTHON} train.py",
+        ),
         "pull_request",
         gh.pull_request_event(number=7),
         step_extra(workspace),
@@ -117,22 +108,15 @@ def test_a_user_command_is_tracked_tagged_gated_and_registered(tmp_path, mlflow_
     assert "trained 3 runs" in step.summary and f"[train-command]({mlflow_server}/#/experiments/" in step.summary
 
 
+FAILING_SCRIPT = 'import mlflow; mlflow.log_metric("accuracy", 0.99); raise SystemExit(3)'
+
+
 def test_a_failing_command_fails_the_step_and_marks_the_run_failed(tmp_path, mlflow_server, workspace):
     experiment, model_name = unique("exp"), unique("Model")
     step = run_step(
         tmp_path,
         mlflow_server,
-        [
-            "ci",
-            "--experiment-name",
-            experiment,
-            "--metric",
-            "accuracy",
-            "--model-name",
-            model_name,
-            "--train-command",
-            f"echo starting; {PYTHON} -c 'import mlflow; mlflow.log_metric(\"accuracy\", 0.99); raise SystemExit(3)'",
-        ],
+        flags("ci", experiment, model_name=model_name, train_command=f"echo starting; {PYTHON} -c '{FAILING_SCRIPT}'"),
         extra_env=step_extra(workspace),
     )
     assert step.code == 1
@@ -170,21 +154,7 @@ def test_a_sweep_logs_one_run_per_candidate_and_the_best_is_registered(tmp_path,
     step = run_step(
         tmp_path,
         mlflow_server,
-        [
-            "ci",
-            "--experiment-name",
-            experiment,
-            "--metric",
-            "accuracy",
-            "--model-name",
-            model_name,
-            "--stage",
-            "Production",
-            "--scope",
-            "commit",
-            "--sweep-config",
-            "sweep.yml",
-        ],
+        flags("ci", experiment, model_name=model_name, stage="Production", scope="commit", sweep_config="sweep.yml"),
         extra_env=step_extra(workspace),
     )
     assert step.code == 0, step.stdout + step.stderr
@@ -212,19 +182,7 @@ def test_a_bad_sweep_config_fails_before_anything_trains(tmp_path, mlflow_server
     step = run_step(
         tmp_path,
         mlflow_server,
-        [
-            "ci",
-            "--experiment-name",
-            experiment,
-            "--metric",
-            "accuracy",
-            "--register",
-            "never",
-            "--train-command",
-            "echo this must not run",
-            "--sweep-config",
-            "sweep.yml",
-        ],
+        flags("ci", experiment, register="never", train_command="echo this must not run", sweep_config="sweep.yml"),
         extra_env=step_extra(workspace),
     )
     assert step.code == 2
