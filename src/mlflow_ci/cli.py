@@ -9,12 +9,19 @@ import os
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlflow_ci import __version__, params
 from mlflow_ci.errors import CIError, GateFailed, InputError, ReportError
 from mlflow_ci.github import Context, Runner, load_context
 from mlflow_ci.redact import redact
 from mlflow_ci.result import Result
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from mlflow_ci.training import TrainReport
+    from mlflow_ci.ui_links import UiLinks
 
 EPILOG = (
     "Every flag can also come from INPUT_<NAME> (the composite action maps its inputs to these). "
@@ -76,36 +83,19 @@ def _run(
     from mlflow import MlflowClient
 
     from mlflow_ci import pipeline, report
-    from mlflow_ci.ui_links import UiLinks, run_url
+    from mlflow_ci.ui_links import UiLinks
 
     _quiet_libraries()
     ctx = load_context(environ)
     client = MlflowClient(tracking_uri=settings.tracking_uri)
     links = UiLinks.for_server(settings.tracking_uri, params.databricks_host(settings.tracking_uri, environ))
-    trained_ids: list[str] = []
-    if settings.trains:
-        from mlflow_ci import training
-
-        def write(text: str) -> None:
-            runner.stream.write(text)
-            runner.stream.flush()
-
-        with tracking.server_errors(settings.tracking_uri):
-            trained = training.run(settings, ctx, client, environ, write)
-        trained_ids = trained.run_ids
-        runner.append_summary(
-            report.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
-        )
-        if settings.command == "train":
-            outputs = {output.name: "" for output in params.OUTPUTS}
-            outputs.update(experiment_id=trained.experiment_id, trained_run_ids=",".join(trained_ids))
-            runner.set_outputs(outputs)
-            shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
-            _print_result(runner, shown, f"trained {len(trained_ids)} runs", as_json, environ)
-            return 0
+    trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
+    if trained is not None and settings.command == "train":
+        _print_train_outputs(runner, trained, as_json, environ)
+        return 0
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client, links)
-    result.trained_run_ids = trained_ids
+    result.trained_run_ids = trained.run_ids if trained else []
     # Also out of the PR comment and the report files, which the runner's masking never sees.
     markdown = redact(report.summary_markdown(result), secrets)
     runner.append_summary(markdown)
@@ -124,6 +114,39 @@ def _run(
             raise failure
         runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
     return 0
+
+
+def _train(
+    settings: params.Settings,
+    ctx: Context,
+    client: MlflowClient,
+    environ: MutableMapping[str, str],
+    runner: Runner,
+    links: UiLinks | None,
+) -> TrainReport:
+    """The train step (user command, sweep), and its table in the step summary."""
+    from mlflow_ci import report, tracking, training
+    from mlflow_ci.ui_links import run_url
+
+    def write(text: str) -> None:
+        runner.stream.write(text)
+        runner.stream.flush()
+
+    with tracking.server_errors(settings.tracking_uri):
+        trained = training.run(settings, ctx, client, environ, write)
+    runner.append_summary(
+        report.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
+    )
+    return trained
+
+
+def _print_train_outputs(runner: Runner, trained: TrainReport, as_json: bool, environ: Mapping[str, str]) -> None:
+    """`train` alone: the outputs it knows (the experiment and the trained runs), the rest empty."""
+    outputs = {output.name: "" for output in params.OUTPUTS}
+    outputs.update(experiment_id=trained.experiment_id, trained_run_ids=",".join(trained.run_ids))
+    runner.set_outputs(outputs)
+    shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
+    _print_result(runner, shown, f"trained {len(trained.run_ids)} runs", as_json, environ)
 
 
 def _write_report_files(
