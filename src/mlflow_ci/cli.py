@@ -91,7 +91,7 @@ def _run(
             runner.stream.flush()
 
         with tracking.server_errors(settings.tracking_uri):
-            trained = training.run(settings, ctx, client, environ, write)
+            trained = training.run(settings, ctx, client, environ, write, runner.warning)
         trained_ids = trained.run_ids
         runner.append_summary(
             report.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
@@ -102,6 +102,7 @@ def _run(
             runner.set_outputs(outputs)
             shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
             _print_result(runner, shown, f"trained {len(trained_ids)} runs", as_json, environ)
+            _commit_lock(settings, ctx, runner, environ)
             return 0
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client, links)
@@ -123,7 +124,17 @@ def _run(
         if settings.fail_on_gate:
             raise failure
         runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
+    _commit_lock(settings, ctx, runner, environ)
     return 0
+
+
+def _commit_lock(settings: params.Settings, ctx: Context, runner: Runner, environ: Mapping[str, str]) -> None:
+    """dvc-commit-lock, once the step has succeeded."""
+    from mlflow_ci import dvc, lock_commit, train
+
+    workspace = train.workspace_of(environ)
+    if settings.dvc_commit_lock and settings.trains and dvc.enabled(settings.dvc, workspace):
+        runner.info(lock_commit.commit_lock(ctx, workspace, settings.github_token, environ))
 
 
 def _write_report_files(

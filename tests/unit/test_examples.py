@@ -32,8 +32,10 @@ def comments(workflow: dict, step: dict) -> bool:
     trains) and a pull request can trigger it."""
     triggers = workflow["on"] if isinstance(workflow["on"], dict) else {name: None for name in workflow["on"]}
     inputs = step.get("with", {})
-    return inputs.get("comment", "auto") != "false" and inputs.get("command", "ci") != "train" and bool(
-        {"pull_request", "pull_request_target"} & set(triggers)
+    return (
+        inputs.get("comment", "auto") != "false"
+        and inputs.get("command", "ci") != "train"
+        and bool({"pull_request", "pull_request_target"} & set(triggers))
     )
 
 
