@@ -72,7 +72,8 @@ def pull_targets(workspace: Path) -> list[str]:
     lock = _load_yaml(workspace / "dvc.lock") or {}
     declared = (pipeline.get("stages") or {}) if isinstance(pipeline, dict) else {}
     locked = (lock.get("stages") or {}) if isinstance(lock, dict) else {}
-    return [str(stage) for stage in locked if stage in declared] + _dvc_files(workspace)
+    # foreach/matrix stages are locked as `name@key`
+    return [str(stage) for stage in locked if str(stage).split("@")[0] in declared] + _dvc_files(workspace)
 
 
 def enabled(mode: str, workspace: Path) -> bool:
