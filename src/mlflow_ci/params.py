@@ -304,6 +304,10 @@ def check(s: Settings) -> None:
         raise InputError("command", "is train but nothing to train", "set train-command or sweep-config")
     if s.dvc_commit_lock and s.dvc == "false":
         raise InputError("dvc-commit-lock", "is true but dvc is false", "set dvc to auto or true")
+    if s.dvc_commit_lock and not s.trains:
+        raise InputError(
+            "dvc-commit-lock", "is true but this step trains nothing", "set train-command (e.g. dvc repro) as well"
+        )
     if not s.metric and s.command != "train":
         raise InputError("metric", "is empty", "name the metric that ranks runs, e.g. accuracy")
     if "`" in s.metric:

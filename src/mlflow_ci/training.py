@@ -110,7 +110,11 @@ def prepare_data(
     said = dvc.pull(executable, workspace, env)
     if said:
         write(f"{said}\n")
-    stale = dvc.stale_stages(executable, workspace, env)
+    try:
+        stale = dvc.stale_stages(executable, workspace, env)
+    except dvc.DvcError as exc:  # only a check: training can go on
+        warn(f"could not compare dvc.lock with the workspace: {exc}")
+        return
     if stale:
         shown = "; ".join(f"{stage} ({', '.join(changes)})" if changes else stage for stage, changes in stale.items())
         warn(

@@ -121,6 +121,7 @@ def test_pull_repro_tag_and_commit_the_lock_on_main(tmp_path, mlflow_server, pro
     [run_id] = first.outputs["trained_run_ids"].split(",")
     assert client.get_run(run_id).data.metrics["accuracy"] > 0.8  # the train stage logged into the action's run
     first_sha = assert_data_version(client, run_id, project.work)
+    assert f"Data (DVC): `dvc.lock` sha256 `{first_sha[:12]}`, 2 stages" in first.summary
     assert project.origin_main() != before
     log = sh(project.origin, "git", "log", "-1", "--format=%an <%ae>%n%s", "main")
     assert (
