@@ -133,11 +133,9 @@ def _remote(dvc: str, workspace: Path, env: Mapping[str, str]) -> tuple[str, str
     name = done.stdout.strip()
     if done.returncode != 0 or not name:  # "No default remote set", exit 1
         return "", ""
-    for line in _run(dvc, ["remote", "list"], workspace, env, QUICK_TIMEOUT).stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] == name:
-            return name, strip_credentials(parts[1])
-    return name, ""
+    # Not `dvc remote list`: it wraps long lines at 80 columns.
+    url = _run(dvc, ["config", f"remote.{name}.url"], workspace, env, QUICK_TIMEOUT).stdout.strip()
+    return name, strip_credentials(url)
 
 
 def pull(dvc: str, workspace: Path, env: Mapping[str, str]) -> str:

@@ -29,6 +29,7 @@ class LockCommitFailed(CIError):
 
 def _git_env(environ: Mapping[str, str], ctx: Context, token: str) -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "NO_PROXY")
+    keep += ("SSH_AUTH_SOCK", "GIT_SSH_COMMAND")  # an origin over SSH (a deploy key) still pushes
     env = {name: environ[name] for name in keep if name in environ}
     env["GIT_TERMINAL_PROMPT"] = "0"
     if token:
