@@ -92,6 +92,7 @@ def _run(
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
     if trained is not None and settings.command == "train":
         _print_train_outputs(runner, trained, as_json, environ)
+        _commit_lock(settings, ctx, runner, environ)
         return 0
     with tracking.server_errors(settings.tracking_uri):
         result = pipeline.run(settings, ctx, client, links)
@@ -113,6 +114,7 @@ def _run(
         if settings.fail_on_gate:
             raise failure
         runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
+    _commit_lock(settings, ctx, runner, environ)
     return 0
 
 
@@ -133,7 +135,7 @@ def _train(
         runner.stream.flush()
 
     with tracking.server_errors(settings.tracking_uri):
-        trained = training.run(settings, ctx, client, environ, write)
+        trained = training.run(settings, ctx, client, environ, write, runner.warning)
     runner.append_summary(
         report.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
     )
@@ -147,6 +149,15 @@ def _print_train_outputs(runner: Runner, trained: TrainReport, as_json: bool, en
     runner.set_outputs(outputs)
     shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
     _print_result(runner, shown, f"trained {len(trained.run_ids)} runs", as_json, environ)
+
+
+def _commit_lock(settings: params.Settings, ctx: Context, runner: Runner, environ: Mapping[str, str]) -> None:
+    """dvc-commit-lock, once the step has succeeded."""
+    from mlflow_ci import dvc, lock_commit, train
+
+    workspace = train.workspace_of(environ)
+    if settings.dvc_commit_lock and settings.trains and dvc.enabled(settings.dvc, workspace):
+        runner.info(lock_commit.commit_lock(ctx, workspace, settings.github_token, environ))
 
 
 def _write_report_files(

@@ -134,6 +134,24 @@ PARAMETERS: tuple[Param, ...] = (
         "CV, seed): each candidate is trained in parallel and logged as one tagged run with its model.",
     ),
     Param(
+        "dvc",
+        "DVC around training: `auto` (on when the workspace has a `dvc.yaml` or `*.dvc` files), `true` or "
+        "`false`. When on, the train step runs `dvc pull` first (your environment's `dvc`), warns when "
+        "`dvc.lock` does not match the workspace, and tags every run it trains with the data version: "
+        "`mlflow_ci.dvc.lock_sha256`, `mlflow_ci.dvc.<stage>.deps` and the `params.yaml` values the stages use.",
+        "auto",
+        "choice",
+        ("auto", "true", "false"),
+    ),
+    Param(
+        "dvc-commit-lock",
+        "`true`: after a successful step on a push to the default branch, commit a changed `dvc.lock` as "
+        "github-actions[bot] with `[skip ci]` and push it with `github-token` (needs `permissions: contents: "
+        "write`). Never on pull requests; nothing when dvc.lock is unchanged.",
+        "false",
+        "bool",
+    ),
+    Param(
         "fail-on-gate",
         "`true`: a failed gate fails the step. `false`: report `passed=false` and go on.",
         "true",
@@ -205,6 +223,8 @@ class Settings:
     register: str
     train_command: str
     sweep_config: str
+    dvc: str
+    dvc_commit_lock: bool
     fail_on_gate: bool
     comment: str
     github_token: str = field(repr=False)
@@ -282,6 +302,12 @@ def check(s: Settings) -> None:
         raise InputError("experiment-name", "is empty", "name the MLflow experiment to search")
     if s.command == "train" and not (s.train_command or s.sweep_config):
         raise InputError("command", "is train but nothing to train", "set train-command or sweep-config")
+    if s.dvc_commit_lock and s.dvc == "false":
+        raise InputError("dvc-commit-lock", "is true but dvc is false", "set dvc to auto or true")
+    if s.dvc_commit_lock and not s.trains:
+        raise InputError(
+            "dvc-commit-lock", "is true but this step trains nothing", "set train-command (e.g. dvc repro) as well"
+        )
     if not s.metric and s.command != "train":
         raise InputError("metric", "is empty", "name the metric that ranks runs, e.g. accuracy")
     if "`" in s.metric:

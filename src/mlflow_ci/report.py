@@ -274,4 +274,11 @@ def training_markdown(report: TrainReport, run_url: Callable[[str], str]) -> str
         shown = f"[{_cell(run.name)}]({url})" if url else f"{_cell(run.name)} `{run.run_id}`"
         values = [f"{run.metrics[n]:.4g}" if n in run.metrics else "" for n in names]
         lines.append(f"| {shown} | " + " | ".join(values) + " |")
+    if report.data is not None:
+        sha = report.data.lock_sha256
+        shown = f"`dvc.lock` sha256 `{sha[:12]}`" if sha else "no `dvc.lock`"
+        lines += [
+            "",
+            f"Data (DVC): {shown}, {len(report.data.stage_deps)} stages, tagged `mlflow_ci.dvc.*` on each run",
+        ]
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 ACTION = "org/mlflow-ci-action@v1"
 CHECKOUT_NEEDS = {"contents": "read"}
 COMMENT_NEEDS = {"pull-requests": "write"}
+LOCK_COMMIT_NEEDS = {"contents": "write"}  # dvc-commit-lock pushes dvc.lock
 
 
 def load(path: Path) -> dict:
@@ -70,4 +71,8 @@ def test_examples_grant_the_least_permissions(path):
             needed |= CHECKOUT_NEEDS
         if any(comments(workflow, step) for step in action_steps(job)):
             needed |= COMMENT_NEEDS
+        if any(
+            str(step.get("with", {}).get("dvc-commit-lock", "false")).lower() == "true" for step in action_steps(job)
+        ):
+            needed |= LOCK_COMMIT_NEEDS
         assert granted == needed, f"{path.name}:{job_name}"

@@ -63,6 +63,10 @@ def test_booleans_accept_what_actions_core_accepts(text, expected):
         ({"model_name": ""}, "model-name"),
         ({"model_name": "", "command": "gate", "min_improvement": "0", "alias": "prod"}, "min-improvement"),
         ({"min_improvement": "0.1"}, "min-improvement"),  # no alias nor stage to compare with
+        ({"dvc": "maybe"}, "dvc"),
+        ({"dvc_commit_lock": "yes"}, "dvc-commit-lock"),
+        ({"dvc_commit_lock": "true", "dvc": "false", "train_command": "dvc repro"}, "dvc-commit-lock"),
+        ({"dvc_commit_lock": "true"}, "dvc-commit-lock"),  # nothing trains, so no lock to commit
     ],
 )
 def test_bad_input_names_the_input_and_the_fix(overrides, input_name):
