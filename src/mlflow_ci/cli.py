@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlflow_ci import __version__, params
@@ -153,9 +152,9 @@ def _print_train_outputs(runner: Runner, trained: TrainReport, as_json: bool, en
 
 def _commit_lock(settings: params.Settings, ctx: Context, runner: Runner, environ: Mapping[str, str]) -> None:
     """dvc-commit-lock, once the step has succeeded."""
-    from mlflow_ci import dvc, lock_commit, train
+    from mlflow_ci import dvc, lock_commit
 
-    workspace = train.workspace_of(environ)
+    workspace = ctx.workspace_dir
     if settings.dvc_commit_lock and settings.trains and dvc.enabled(settings.dvc, workspace):
         runner.info(lock_commit.commit_lock(ctx, workspace, settings.github_token, environ))
 
@@ -168,7 +167,7 @@ def _write_report_files(
         return ""
     from mlflow_ci import report_files
 
-    directory = report_files.report_dir(Path(ctx.workspace or os.getcwd()), settings.experiment_name)
+    directory = report_files.report_dir(ctx.workspace_dir, settings.experiment_name)
     metrics = redact(report_files.dumps(report_files.metrics_document(result, ctx)), secrets)
     try:
         return str(report_files.write(directory, markdown, metrics))

@@ -8,6 +8,7 @@ that `--json` leaves stdout to the JSON. Outputs use the heredoc form with a ran
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from collections.abc import Mapping
@@ -43,6 +44,11 @@ class Context:
     @property
     def is_default_branch_push(self) -> bool:
         return self.event_name == "push" and self.ref == f"refs/heads/{self.default_branch}"
+
+    @property
+    def workspace_dir(self) -> Path:
+        """Where the job's files are: the workspace on a runner, else the current directory."""
+        return Path(self.workspace or os.getcwd())
 
     @property
     def run_url(self) -> str:

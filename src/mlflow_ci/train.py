@@ -201,7 +201,3 @@ def _runs_started_by_command(
         token = page.token
         if not token:
             return sorted(found)
-
-
-def workspace_of(environ: Mapping[str, str]) -> Path:
-    return Path(environ.get("GITHUB_WORKSPACE") or os.getcwd())

@@ -61,7 +61,7 @@ def run(
     warn: Callable[[str], None] | None = None,
 ) -> TrainReport:
     tags = run_tags(ctx)
-    workspace = train.workspace_of(environ)
+    workspace = ctx.workspace_dir
     plan = None
     if settings.sweep_config:
         datasets, sweep, sweep_config = _sweep_modules()
