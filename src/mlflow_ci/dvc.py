@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from mlflow_ci.errors import CIError, InputError
-from mlflow_ci.redact import strip_credentials, strip_credentials_in
+from mlflow_ci.redact import output_tail, strip_credentials
 
 PULL_TIMEOUT = 3600  # seconds: data can be large, but a hung remote must not hold the runner for 6 hours
 STATUS_TIMEOUT = 600
@@ -122,11 +122,6 @@ def _run(
         raise DvcError(f"dvc {' '.join(args)} could not start in {workspace}: {exc.strerror or exc}") from None
 
 
-def _tail(text: str, lines: int = 6) -> str:
-    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
-    return strip_credentials_in(" / ".join(kept))
-
-
 def _remote(dvc: str, workspace: Path, env: Mapping[str, str]) -> tuple[str, str]:
     """The default remote's name and URL (credentials stripped); empty when none is configured."""
     done = _run(dvc, ["remote", "default"], workspace, env, QUICK_TIMEOUT)
@@ -152,9 +147,9 @@ def pull(dvc: str, workspace: Path, env: Mapping[str, str]) -> str:
         return "dvc pull: nothing to pull yet (no stage in dvc.lock, no .dvc file)"
     done = _run(dvc, ["pull", *targets], workspace, env, PULL_TIMEOUT)
     if done.returncode == 0:
-        return _tail(done.stdout, 1)
+        return output_tail(done.stdout, 1)
     name, url = _remote(dvc, workspace, env)
-    said = _tail(done.stderr + "\n" + done.stdout)
+    said = output_tail(done.stderr + "\n" + done.stdout)
     if not name:
         raise PullFailed(
             f"dvc pull failed and no default DVC remote is configured ({said}): add one with "
@@ -171,7 +166,8 @@ def stale_stages(dvc: str, workspace: Path, env: Mapping[str, str]) -> dict[str,
     """Stages whose dvc.lock does not match the workspace, with what changed ({} when up to date)."""
     done = _run(dvc, ["status", "--json"], workspace, env, STATUS_TIMEOUT)
     if done.returncode != 0:
-        raise DvcError(f"dvc status failed: {_tail(done.stderr + done.stdout)}: run dvc status locally")
+        said = output_tail(done.stderr + "\n" + done.stdout)
+        raise DvcError(f"dvc status failed: {said}: run dvc status locally")
     try:
         status = json.loads(done.stdout or "{}")
     except ValueError:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlflow_ci.errors import CIError
 from mlflow_ci.github import Context
-from mlflow_ci.redact import strip_credentials_in
+from mlflow_ci.redact import output_tail
 
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
@@ -61,7 +61,7 @@ def _git(args: list[str], workspace: Path, env: Mapping[str, str]) -> subprocess
 
 
 def _said(done: subprocess.CompletedProcess) -> str:
-    return strip_credentials_in(" / ".join(line for line in (done.stderr + done.stdout).strip().splitlines()[-4:]))
+    return output_tail(done.stderr + "\n" + done.stdout, 4)
 
 
 def commit_lock(ctx: Context, workspace: Path, token: str, environ: Mapping[str, str]) -> str:

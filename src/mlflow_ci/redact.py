@@ -30,6 +30,12 @@ def strip_credentials_in(text: str) -> str:
     return _URL_CREDENTIALS.sub(r"\1", text)
 
 
+def output_tail(text: str, lines: int = 6) -> str:
+    """The last non-empty lines a child process printed, on one line and without URL credentials."""
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
+    return strip_credentials_in(" / ".join(kept))
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
