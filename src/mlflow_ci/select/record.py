@@ -97,7 +97,11 @@ def record_decision(client: MlflowClient, name: str, version: str, decision: Dec
     for key, value in decision.tags().items():
         client.set_model_version_tag(name, version, key, value)
     current = client.get_model_version(name, version)
-    where = _attach_card(client, current.model_id, current.run_id, current.source, card)
+    # The registry leaves model_id empty on versions it returns; the source names the logged model.
+    model_id = current.model_id or (
+        current.source.removeprefix("models:/") if current.source.startswith("models:/m-") else ""
+    )
+    where = _attach_card(client, model_id, current.run_id, current.source, card)
     description = current.description or ""
     if not description or description.startswith(CARD_MARKER):
         client.update_model_version(name, version, description=_description(card, where))
