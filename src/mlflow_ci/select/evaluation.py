@@ -83,6 +83,20 @@ class Evaluation:
         return sign * (self.challenger_score - self.champion_score)
 
 
+def require_libraries() -> None:
+    """pandas, numpy and scikit-learn must be importable here: the composite action installs them with
+    eval-data (requirements/train.txt); an image or venv without them is one error, not a traceback."""
+    import importlib.util
+
+    missing = [name for name in ("pandas", "numpy", "sklearn") if importlib.util.find_spec(name) is None]
+    if missing:
+        shown = ", ".join("scikit-learn" if name == "sklearn" else name for name in missing)
+        raise EvaluationError(
+            f"eval-data needs {shown} in the Python the action runs with, and it is missing: use the "
+            "composite action (it installs them when eval-data is set) or pip install -r requirements/train.txt"
+        )
+
+
 def supported_metric(metric: str) -> MetricSpec:
     spec = METRICS.get(metric)
     if spec is None:

@@ -101,3 +101,16 @@ def test_stale_when_production_moved_since_it_was_scored() -> None:
         ensure_current(_evaluation("", None), "1")
     with pytest.raises(StaleEvaluation, match=r"version 3 was scored, no model holds it now"):
         ensure_current(_evaluation("3"), "")
+
+
+def test_missing_libraries_are_one_error_naming_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from mlflow_ci.select.evaluation import EvaluationError, require_libraries
+
+    require_libraries()  # the test venv has them
+    real = importlib.util.find_spec
+    # A double for an image without scikit-learn: find_spec answers as it would there.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "sklearn" else real(name))
+    with pytest.raises(EvaluationError, match="eval-data needs scikit-learn in the Python the action runs with"):
+        require_libraries()
