@@ -45,7 +45,7 @@ from mlflow_ci import registry  # noqa: E402
 from mlflow_ci.model_card import CardFacts, render  # noqa: E402
 from mlflow_ci.scoring import METRICS  # noqa: E402
 from mlflow_ci.select.bootstrap import SEED, paired_bootstrap  # noqa: E402
-from mlflow_ci.select.evaluation import EvalData, content_digest, evaluate, predictions, read_rows  # noqa: E402
+from mlflow_ci.select.evaluation import EvalData, EvalRows, content_digest, evaluate, predictions, read_rows  # noqa: E402
 from mlflow_ci.select.record import DecisionRecord, log_scores, record_decision  # noqa: E402
 from tests.conftest import start_mlflow_server, stop  # noqa: E402
 from tests.helpers.eval_models import log_model, task_rows, write_csv  # noqa: E402
@@ -100,13 +100,11 @@ def run(uri: str, root: Path, rows: int, repeat: int) -> None:
     def evaluation(metric: str) -> Callable[[], object]:
         def call() -> object:
             x, y = read_rows(path, "eval.csv", "label")
-            data = EvalData("eval.csv", content_digest(path), "sha256 of the file", len(y), "label")
+            rows = EvalRows(EvalData("eval.csv", content_digest(path), "sha256 of the file", len(y), "label"), x, y)
             result = evaluate(
                 metric=metric,
                 greater_is_better=True,
-                data=data,
-                x=x,
-                y=y,
+                rows=rows,
                 challenger_uri=challenger.model_uri,
                 champion_uri=f"models:/{name}@production",
                 champion_version="1",
@@ -118,8 +116,7 @@ def run(uri: str, root: Path, rows: int, repeat: int) -> None:
                 run_id=challenger.run_id,
                 challenger_model_id=challenger.model_id,
                 champion_model_id=champion.model_id,
-                x=x,
-                y=y,
+                rows=rows,
                 source=str(path),
             )
             return result

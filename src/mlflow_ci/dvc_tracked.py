@@ -69,32 +69,37 @@ def _match(workspace: Path, base: Path, outs: Any, target: Path) -> tuple[str, b
     return None
 
 
+def _from_dvc_files(root: Path, target: Path) -> tuple[str, bool, str] | None:
+    """`dvc add x` writes x.dvc beside x; `dvc add folder` writes folder.dvc."""
+    for owner in (target, *target.parents):
+        if owner == root.parent:
+            return None
+        dvc_file = owner.with_name(owner.name + ".dvc")
+        if dvc_file.is_file():
+            data = _load(dvc_file)
+            match = _match(root, dvc_file.parent, data.get("outs") if isinstance(data, dict) else None, target)
+            if match:
+                return (*match, dvc_file.relative_to(root).as_posix())
+    return None
+
+
+def _from_lock(root: Path, target: Path) -> tuple[str, bool, str] | None:
+    lock = _load(root / "dvc.lock")
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    for stage, entry in (stages or {}).items():
+        match = _match(root, root, entry.get("outs") if isinstance(entry, dict) else None, target)
+        if match:
+            return (*match, f"dvc.lock (stage {stage})")
+    return None
+
+
 def tracked_md5(workspace: Path, path: str) -> Tracked | None:
     """DVC's md5 of `path` (relative to the workspace), or None when DVC does not track it. When DVC 3
     recorded it, the file on disk must match: a digest that names other content would make the gate's
     record lie."""
     root = workspace.resolve()
     target = (root / path).resolve()
-    found: tuple[str, bool, str] | None = None
-    # `dvc add x` writes x.dvc beside x; `dvc add folder` writes folder.dvc.
-    for owner in (target, *target.parents):
-        if owner == root.parent:
-            break
-        dvc_file = owner.with_name(owner.name + ".dvc")
-        if dvc_file.is_file():
-            data = _load(dvc_file) or {}
-            match = _match(root, dvc_file.parent, data.get("outs") if isinstance(data, dict) else None, target)
-            if match:
-                found = (*match, dvc_file.relative_to(root).as_posix())
-                break
-    if found is None:
-        lock = _load(root / "dvc.lock") or {}
-        stages = lock.get("stages") if isinstance(lock, dict) else None
-        for stage, entry in (stages or {}).items():
-            match = _match(root, root, entry.get("outs") if isinstance(entry, dict) else None, target)
-            if match:
-                found = (*match, f"dvc.lock (stage {stage})")
-                break
+    found = _from_dvc_files(root, target) or _from_lock(root, target)
     if found is None:
         return None
     md5, plain, recorded_in = found

@@ -20,6 +20,7 @@ from mlflow_ci.model_card import CardFacts, render
 from mlflow_ci.select.comparability import compare, digests_of
 from mlflow_ci.select.evaluation import (
     EvalData,
+    EvalRows,
     ModelLoadError,
     StaleEvaluation,
     content_digest,
@@ -33,9 +34,9 @@ from tests.helpers.eval_models import FEATURES, log_model, register, task_rows, 
 from tests.helpers.mlflow_runs import unique
 
 
-def _eval_data(path: Path) -> tuple[EvalData, object, object]:
+def _eval_rows(path: Path) -> EvalRows:
     x, y = read_rows(path, path.name, "label")
-    return EvalData(path.name, content_digest(path), "sha256 of the file", len(y), "label"), x, y
+    return EvalRows(EvalData(path.name, content_digest(path), "sha256 of the file", len(y), "label"), x, y)
 
 
 def test_champion_from_other_data_is_rescored_on_the_eval_rows(mlflow_server: str, tmp_path: Path) -> None:
@@ -43,14 +44,12 @@ def test_champion_from_other_data_is_rescored_on_the_eval_rows(mlflow_server: st
     data_a, data_b = task_rows(1500, seed=1), task_rows(1500, seed=2, label_noise=0.25)
     champion = log_model(mlflow_server, experiment, DecisionTreeClassifier(max_depth=2), data_b, {"accuracy": 0.83})
     challenger = log_model(mlflow_server, experiment, LogisticRegression(), data_a, {"accuracy": 0.8})
-    data, x, y = _eval_data(write_csv(task_rows(800, seed=3), tmp_path / "holdout_a.csv"))
+    rows = _eval_rows(write_csv(task_rows(800, seed=3), tmp_path / "holdout_a.csv"))
 
     result = evaluate(
         metric="accuracy",
         greater_is_better=True,
-        data=data,
-        x=x,
-        y=y,
+        rows=rows,
         challenger_uri=challenger.model_uri,
         champion_uri=champion.model_uri,
         champion_version="1",
@@ -60,7 +59,7 @@ def test_champion_from_other_data_is_rescored_on_the_eval_rows(mlflow_server: st
     # The scores are the models' own on these rows, not the logged 0.83 / 0.8.
     for logged, score in ((champion, result.champion_score), (challenger, result.challenger_score)):
         model = mlflow.sklearn.load_model(logged.model_uri)
-        assert score == pytest.approx(float(np.mean(model.predict(x[FEATURES]) == y)))
+        assert score == pytest.approx(float(np.mean(model.predict(rows.x[FEATURES]) == rows.y)))
     assert result.champion_score != pytest.approx(0.83)
     assert result.challenger_score > result.champion_score
     assert result.interval is not None and result.interval.low <= result.delta <= result.interval.high
@@ -73,8 +72,7 @@ def test_champion_from_other_data_is_rescored_on_the_eval_rows(mlflow_server: st
         run_id=challenger.run_id,
         challenger_model_id=challenger.model_id,
         champion_model_id=champion.model_id,
-        x=x,
-        y=y,
+        rows=rows,
         source="https://github.com/o/r/blob/abc/holdout_a.csv",
     )
     run = client.get_run(challenger.run_id)
@@ -82,17 +80,17 @@ def test_champion_from_other_data_is_rescored_on_the_eval_rows(mlflow_server: st
     assert run.data.metrics["eval/accuracy"] == pytest.approx(result.challenger_score)
     assert run.data.metrics["eval/champion/accuracy"] == pytest.approx(result.champion_score)
     [dataset_input] = run.inputs.dataset_inputs
-    assert dataset_input.dataset.digest == data.digest
+    assert dataset_input.dataset.digest == rows.data.digest
     assert dataset_input.dataset.name == "holdout_a.csv"
     assert {t.key: t.value for t in dataset_input.tags}["mlflow.data.context"] == "eval"
     # MLflow 3: each score is tied to the dataset and to its model, so the champion's model lists its score...
     [ours] = [m for m in client.get_logged_model(challenger.model_id).metrics if m.key == "eval/accuracy"]
     [theirs] = [m for m in client.get_logged_model(champion.model_id).metrics if m.key == "eval/champion/accuracy"]
-    assert (ours.dataset_digest, theirs.dataset_digest) == (data.digest, data.digest)
+    assert (ours.dataset_digest, theirs.dataset_digest) == (rows.data.digest, rows.data.digest)
     # ...while nothing is written to the champion's run.
     assert not [k for k in client.get_run(champion.run_id).data.metrics if k.startswith("eval/")]
     found = client.search_runs(
-        [run.info.experiment_id], f"dataset.digest = '{data.digest}' and dataset.context = 'eval'"
+        [run.info.experiment_id], f"dataset.digest = '{rows.data.digest}' and dataset.context = 'eval'"
     )
     assert [r.info.run_id for r in found] == [challenger.run_id]
 
@@ -103,8 +101,8 @@ def test_small_eval_set_noise_keeps_the_interval_around_zero(mlflow_server: str,
     first = log_model(mlflow_server, experiment, LogisticRegression(C=1.0), train.iloc[:1000])
     second = log_model(mlflow_server, experiment, LogisticRegression(C=0.5), train.iloc[1000:])
     stump = log_model(mlflow_server, experiment, DummyClassifier(strategy="most_frequent"), train)
-    data, x, y = _eval_data(write_csv(task_rows(120, seed=5), tmp_path / "small.csv"))
-    common = {"metric": "accuracy", "greater_is_better": True, "data": data, "x": x, "y": y, "confidence": 0.95}
+    rows = _eval_rows(write_csv(task_rows(120, seed=5), tmp_path / "small.csv"))
+    common = {"metric": "accuracy", "greater_is_better": True, "rows": rows, "confidence": 0.95}
 
     close = evaluate(challenger_uri=second.model_uri, champion_uri=first.model_uri, champion_version="1", **common)
     assert close.interval is not None and close.interval.includes_zero(), close
@@ -119,13 +117,11 @@ def test_roc_auc_uses_probabilities_and_no_champion_scores_the_challenger_alone(
     mlflow_server: str, tmp_path: Path
 ) -> None:
     logged = log_model(mlflow_server, unique("auc"), LogisticRegression(), task_rows(600, seed=6))
-    data, x, y = _eval_data(write_csv(task_rows(300, seed=7), tmp_path / "e.csv"))
+    rows = _eval_rows(write_csv(task_rows(300, seed=7), tmp_path / "e.csv"))
     result = evaluate(
         metric="roc_auc",
         greater_is_better=True,
-        data=data,
-        x=x,
-        y=y,
+        rows=rows,
         challenger_uri=logged.model_uri,
         champion_uri="",
         champion_version="",
@@ -134,7 +130,7 @@ def test_roc_auc_uses_probabilities_and_no_champion_scores_the_challenger_alone(
     from sklearn.metrics import roc_auc_score
 
     model = mlflow.sklearn.load_model(logged.model_uri)
-    assert result.challenger_score == pytest.approx(roc_auc_score(y, model.predict_proba(x[FEATURES])[:, 1]))
+    assert result.challenger_score == pytest.approx(roc_auc_score(rows.y, model.predict_proba(rows.x[FEATURES])[:, 1]))
     assert (result.champion_score, result.interval, result.champion_version) == (None, None, "")
     assert "log_loss" in result.challenger_metrics
 
@@ -148,14 +144,12 @@ def test_a_model_whose_library_is_missing_is_one_error_naming_it(mlflow_server: 
         info = mlflow.pyfunc.log_model(
             name="model", loader_module="fancyboost_not_installed", data_path=str(tmp_path / "weights.bin")
         )
-    data, x, y = _eval_data(write_csv(task_rows(50, seed=8), tmp_path / "e.csv"))
+    rows = _eval_rows(write_csv(task_rows(50, seed=8), tmp_path / "e.csv"))
     with pytest.raises(ModelLoadError) as caught:
         evaluate(
             metric="accuracy",
             greater_is_better=True,
-            data=data,
-            x=x,
-            y=y,
+            rows=rows,
             challenger_uri=f"models:/{info.model_id}",
             champion_uri="",
             champion_version="",
@@ -171,13 +165,11 @@ def test_decision_and_card_are_recorded_on_the_version(mlflow_server: str, tmp_p
     champion = log_model(mlflow_server, experiment, DecisionTreeClassifier(max_depth=1), task_rows(400, seed=9))
     challenger = log_model(mlflow_server, experiment, LogisticRegression(), task_rows(400, seed=10))
     register(mlflow_server, name, champion)
-    data, x, y = _eval_data(write_csv(task_rows(300, seed=11), tmp_path / "e.csv"))
+    rows = _eval_rows(write_csv(task_rows(300, seed=11), tmp_path / "e.csv"))
     result = evaluate(
         metric="accuracy",
         greater_is_better=True,
-        data=data,
-        x=x,
-        y=y,
+        rows=rows,
         challenger_uri=challenger.model_uri,
         champion_uri=champion.model_uri,
         champion_version="1",
@@ -194,7 +186,7 @@ def test_decision_and_card_are_recorded_on_the_version(mlflow_server: str, tmp_p
 
     tags = client.get_model_version(name, version).tags
     assert tags["mlflow_ci.decision"] == "promoted"
-    assert tags["mlflow_ci.decision.eval_data_digest"] == data.digest
+    assert tags["mlflow_ci.decision.eval_data_digest"] == rows.data.digest
     assert tags["mlflow_ci.decision.champion_version"] == "1"
     assert float(tags["mlflow_ci.decision.score"]) == pytest.approx(result.challenger_score)
     assert float(tags["mlflow_ci.decision.champion_score"]) == pytest.approx(result.champion_score)
@@ -209,7 +201,7 @@ def test_decision_and_card_are_recorded_on_the_version(mlflow_server: str, tmp_p
     )
     assert downloaded.read_text() == card
     # The model still loads with the card beside its files.
-    assert mlflow.pyfunc.load_model(f"models:/{name}/{version}").predict(x).shape == (len(y),)
+    assert mlflow.pyfunc.load_model(f"models:/{name}/{version}").predict(rows.x).shape == (len(rows.y),)
 
     # A re-run rewrites the same record; a description a person wrote is kept.
     client.update_model_version(name, version, description="hand-written notes")
@@ -270,13 +262,11 @@ def test_production_moving_during_evaluation_makes_it_stale(mlflow_server: str, 
     register(mlflow_server, name, first)
     client = MlflowClient(mlflow_server)
     champion = registry.find_champion(client, name, "production", "", "accuracy")
-    data, x, y = _eval_data(write_csv(task_rows(100, seed=16), tmp_path / "e.csv"))
+    rows = _eval_rows(write_csv(task_rows(100, seed=16), tmp_path / "e.csv"))
     result = evaluate(
         metric="accuracy",
         greater_is_better=True,
-        data=data,
-        x=x,
-        y=y,
+        rows=rows,
         challenger_uri=challenger.model_uri,
         champion_uri=f"models:/{name}/{champion.version}",
         champion_version=champion.version,

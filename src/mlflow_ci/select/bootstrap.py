@@ -106,36 +106,47 @@ def _binary_auc(y: Any, scores: Any) -> Statistic:
     return statistic
 
 
-def statistic(metric: str, y: Any, predicted: Any) -> Statistic:
-    """The metric as a function of resampled row indices, computed fast where a per-row form exists."""
+def _classification(metric: str, truth: Any, values: Any) -> Statistic | None:
     import numpy as np
 
-    truth = np.asarray(y)
-    values = np.asarray(predicted)
     if metric == "accuracy":
         return _mean_of((truth == values).astype(float))
     if metric in ("f1", "precision", "recall", "balanced_accuracy"):
         return _confusion(truth, values, metric)
-    if metric == "log_loss" and len(np.unique(truth)) == (values.shape[1] if values.ndim == 2 else 2):
+    classes = len(np.unique(truth))
+    if metric == "log_loss" and classes == (values.shape[1] if values.ndim == 2 else 2):
         return _mean_of(_log_loss_parts(truth, values))
-    if metric == "roc_auc" and len(np.unique(truth)) == 2 and (values.ndim == 1 or values.shape[1] == 2):
+    if metric == "roc_auc" and classes == 2 and (values.ndim == 1 or values.shape[1] == 2):
         return _binary_auc(truth, values[:, 1] if values.ndim == 2 else values)
-    if METRICS[metric].task == "regression":
-        errors = values.astype(float) - truth.astype(float)
-        if metric == "mae":
-            return _mean_of(np.abs(errors))
-        if metric == "mse":
-            return _mean_of(errors**2)
-        if metric == "rmse":
-            squared = errors**2
-            return lambda rows: float(np.sqrt(squared[rows].mean()))
-        if metric == "mape":
-            return _mean_of(np.abs(errors) / np.maximum(np.abs(truth.astype(float)), np.finfo(np.float64).eps))
-        if metric == "r2":
-            squared = errors**2
-            return lambda rows: float(1 - squared[rows].sum() / ((truth[rows] - truth[rows].mean()) ** 2).sum())
-    compute = METRICS[metric].compute
-    return lambda rows: compute(truth[rows], values[rows])
+    return None
+
+
+def _regression(metric: str, truth: Any, values: Any) -> Statistic | None:
+    import numpy as np
+
+    truth = truth.astype(float)
+    errors = values.astype(float) - truth
+    squared = errors**2
+    forms: dict[str, Statistic] = {
+        "mae": _mean_of(np.abs(errors)),
+        "mse": _mean_of(squared),
+        "rmse": lambda rows: float(np.sqrt(squared[rows].mean())),
+        "mape": _mean_of(np.abs(errors) / np.maximum(np.abs(truth), np.finfo(np.float64).eps)),
+        "r2": lambda rows: float(1 - squared[rows].sum() / ((truth[rows] - truth[rows].mean()) ** 2).sum()),
+    }
+    return forms.get(metric)
+
+
+def statistic(metric: str, y: Any, predicted: Any) -> Statistic:
+    """The metric as a function of resampled row indices, computed fast where a per-row form exists."""
+    import numpy as np
+
+    truth, values = np.asarray(y), np.asarray(predicted)
+    spec = METRICS[metric]
+    fast = (_regression if spec.task == "regression" else _classification)(metric, truth, values)
+    if fast is not None:
+        return fast
+    return lambda rows: spec.compute(truth[rows], values[rows])
 
 
 def paired_bootstrap(

@@ -57,6 +57,15 @@ class EvalData:
     target: str
 
 
+@dataclass(frozen=True, eq=False)
+class EvalRows:
+    """The held-out rows as read: features, labels and what names them."""
+
+    data: EvalData
+    x: pd.DataFrame
+    y: pd.Series
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Both models scored on the same rows: computed once, read by the gate, the outputs and the report."""
@@ -266,9 +275,7 @@ def evaluate(
     *,
     metric: str,
     greater_is_better: bool,
-    data: EvalData,
-    x: pd.DataFrame,
-    y: pd.Series,
+    rows: EvalRows,
     challenger_uri: str,
     champion_uri: str,
     champion_version: str,
@@ -280,6 +287,7 @@ def evaluate(
     import numpy as np
 
     started = time.perf_counter()
+    x, y = rows.x, rows.y
     spec = supported_metric(metric)
     needs = {spec.uses}
     truth = np.asarray(y)
@@ -307,7 +315,7 @@ def evaluate(
     return Evaluation(
         metric,
         greater_is_better,
-        data,
+        rows.data,
         challenger_uri,
         challenger_scores[metric],
         champion_version if champion_uri else "",

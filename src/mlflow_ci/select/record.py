@@ -13,10 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlflow_ci.select.evaluation import CHAMPION_PREFIX, EVAL_CONTEXT, METRIC_PREFIX, TAG_OURS, Evaluation, Interval
+from mlflow_ci.select.evaluation import (
+    CHAMPION_PREFIX,
+    EVAL_CONTEXT,
+    METRIC_PREFIX,
+    TAG_OURS,
+    EvalRows,
+    Evaluation,
+    Interval,
+)
 
 if TYPE_CHECKING:
-    import pandas as pd
     from mlflow import MlflowClient
 
 OUTCOMES = ("promoted", "kept", "rejected")
@@ -139,8 +146,7 @@ def log_scores(
     run_id: str,
     challenger_model_id: str,
     champion_model_id: str,
-    x: pd.DataFrame,
-    y: pd.Series,
+    rows: EvalRows,
     source: str,
 ) -> None:
     """On the challenger's run: the eval rows as an MLflow 3 dataset input (context `eval`, digest = the eval
@@ -150,7 +156,7 @@ def log_scores(
     champion's run is not written to."""
     from mlflow.entities import DatasetInput, InputTag, Metric
 
-    dataset = _dataset(evaluation, x, y, source)
+    dataset = _dataset(evaluation, rows, source)
     client.log_inputs(
         run_id,
         datasets=[
@@ -172,13 +178,13 @@ def log_scores(
     client.log_batch(run_id, metrics=metrics)
 
 
-def _dataset(evaluation: Evaluation, x: pd.DataFrame, y: pd.Series, source: str):
+def _dataset(evaluation: Evaluation, rows: EvalRows, source: str):
     import warnings
 
     import mlflow.data
     from mlflow.data.http_dataset_source import HTTPDatasetSource
 
-    frame = x.assign(**{evaluation.data.target: y.to_numpy()})
+    frame = rows.x.assign(**{evaluation.data.target: rows.y.to_numpy()})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # resolving a local path as a source warns
         return mlflow.data.from_pandas(
