@@ -1,1 +1,1 @@
-"""Selecting what goes to production: the gate, same-data evaluation, comparability and the decision."""
+"""Choosing: the gate's checks and the frozen decisions (what registers and why, the step's Result)."""
