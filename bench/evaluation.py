@@ -41,12 +41,12 @@ from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from bench.common import machine_line  # noqa: E402
-from mlflow_ci import registry  # noqa: E402
-from mlflow_ci.model_card import CardFacts, render  # noqa: E402
+from mlflow_ci.report.card import CardFacts, render  # noqa: E402
 from mlflow_ci.scoring import METRICS  # noqa: E402
 from mlflow_ci.select.bootstrap import SEED, paired_bootstrap  # noqa: E402
 from mlflow_ci.select.evaluation import EvalData, EvalRows, content_digest, evaluate, predictions, read_rows  # noqa: E402
 from mlflow_ci.select.record import DecisionRecord, log_scores, record_decision  # noqa: E402
+from mlflow_ci.tracking import registry  # noqa: E402
 from tests.conftest import start_mlflow_server, stop  # noqa: E402
 from tests.helpers.eval_models import log_model, task_rows, write_csv  # noqa: E402
 
@@ -93,7 +93,9 @@ def run(uri: str, root: Path, rows: int, repeat: int) -> None:
     train = task_rows(5000, seed=1)
     champion = log_model(uri, experiment, LogisticRegression(), train)
     challenger = log_model(uri, experiment, RandomForestClassifier(n_estimators=100, random_state=0), train)
-    registry.register(client, name, champion.run_id, champion.model_uri, {}, "production", "")
+    registry.register(
+        client, name, run_id=champion.run_id, model_uri=champion.model_uri, tags={}, alias="production", stage=""
+    )
     path = write_csv(task_rows(rows, seed=2), root / "eval.csv")
     size_mb = path.stat().st_size / 1e6
 
@@ -169,7 +171,15 @@ def run(uri: str, root: Path, rows: int, repeat: int) -> None:
         # A fresh run each time, so every repeat creates a version rather than reusing one.
         fresh = log_model(uri, experiment, LogisticRegression(C=0.5 + next(counter)), train)
         started = time.perf_counter()
-        done = registry.register(client, name, fresh.run_id, fresh.model_uri, {}, "production", "Production")
+        done = registry.register(
+            client,
+            name,
+            run_id=fresh.run_id,
+            model_uri=fresh.model_uri,
+            tags={},
+            alias="production",
+            stage="Production",
+        )
         registered = time.perf_counter() - started
         card = render(
             CardFacts(

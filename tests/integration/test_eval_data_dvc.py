@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlflow_ci.dvc_tracked import tracked_md5
+from mlflow_ci.dvc.tracked import tracked_md5
 from mlflow_ci.errors import InputError
 from tests.helpers.eval_models import task_rows, write_csv
 

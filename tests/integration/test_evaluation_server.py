@@ -15,8 +15,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from mlflow_ci import registry
-from mlflow_ci.model_card import CardFacts, render
+from mlflow_ci.report.card import CardFacts, render
 from mlflow_ci.select.comparability import compare, digests_of
 from mlflow_ci.select.evaluation import (
     EvalData,
@@ -29,7 +28,8 @@ from mlflow_ci.select.evaluation import (
     read_rows,
 )
 from mlflow_ci.select.record import CARD_MARKER, DecisionRecord, log_scores, record_decision
-from mlflow_ci.tags import TAG_DVC_LOCK
+from mlflow_ci.tracking import registry
+from mlflow_ci.tracking.tags import TAG_DVC_LOCK
 from tests.helpers.eval_models import FEATURES, log_model, register, task_rows, write_csv
 from tests.helpers.mlflow_runs import unique
 
@@ -261,7 +261,7 @@ def test_production_moving_during_evaluation_makes_it_stale(mlflow_server: str, 
     challenger = log_model(mlflow_server, experiment, LogisticRegression(), task_rows(300, seed=15))
     register(mlflow_server, name, first)
     client = MlflowClient(mlflow_server)
-    champion = registry.find_champion(client, name, "production", "", "accuracy")
+    champion = registry.find_champion(client, name, alias="production", stage="", metric="accuracy")
     rows = _eval_rows(write_csv(task_rows(100, seed=16), tmp_path / "e.csv"))
     result = evaluate(
         metric="accuracy",
@@ -272,8 +272,10 @@ def test_production_moving_during_evaluation_makes_it_stale(mlflow_server: str, 
         champion_version=champion.version,
         confidence=None,
     )
-    ensure_current(result, registry.find_champion(client, name, "production", "", "accuracy").version)
+    ensure_current(
+        result, registry.find_champion(client, name, alias="production", stage="", metric="accuracy").version
+    )
     register(mlflow_server, name, second)  # another job promotes meanwhile
-    now = registry.find_champion(client, name, "production", "", "accuracy")
+    now = registry.find_champion(client, name, alias="production", stage="", metric="accuracy")
     with pytest.raises(StaleEvaluation, match="version 1 was scored, version 2 holds it now"):
         ensure_current(result, now.version)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlflow_ci.select.evaluation import TAG_OURS
-from mlflow_ci.tags import TAG_DVC_LOCK
+from mlflow_ci.tracking.tags import TAG_DVC_LOCK
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -3,7 +3,7 @@ params and metrics; what is not known reads "unknown"; text from runs cannot bre
 
 from __future__ import annotations
 
-from mlflow_ci.model_card import CardFacts, render
+from mlflow_ci.report.card import CardFacts, render
 from mlflow_ci.select.bootstrap import Interval
 from mlflow_ci.select.comparability import Comparability
 from mlflow_ci.select.evaluation import EvalData, Evaluation
