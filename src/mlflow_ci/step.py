@@ -7,26 +7,33 @@ import json
 import logging
 import sys
 from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
 
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
 from mlflow_ci.dvc import lock_commit
 from mlflow_ci.dvc import project as dvc_project
-from mlflow_ci.errors import GateFailed, NoModel, NoRunFound, ReportError
+from mlflow_ci.dvc.tracked import tracked_md5
+from mlflow_ci.errors import GateFailed, InputError, NoModel, NoRunFound, ReportError
 from mlflow_ci.github import comment
 from mlflow_ci.github.context import Context, load_context
 from mlflow_ci.github.runner import Runner
 from mlflow_ci.inputs import OUTPUTS, Settings
 from mlflow_ci.redact import redact
+from mlflow_ci.report import card as model_card
 from mlflow_ci.report import files as report_files
 from mlflow_ci.report import markdown
+from mlflow_ci.select import evaluation as same_data
 from mlflow_ci.select import gate
+from mlflow_ci.select.comparability import compare, digests_of
 from mlflow_ci.select.decision import Candidate, Promotion, Result, plan_registration
+from mlflow_ci.select.record import DecisionRecord, log_scores, record_decision
 from mlflow_ci.tracking import registry, search
 from mlflow_ci.tracking.client import get_experiment_id, server_errors
 from mlflow_ci.tracking.links import UiLinks, databricks_host, model_version_url, run_url
-from mlflow_ci.tracking.tags import run_tags
+from mlflow_ci.tracking.registry import Champion
+from mlflow_ci.tracking.tags import TAG_COMMIT, TAG_DVC_LOCK, run_tags
 from mlflow_ci.train import run as train
 from mlflow_ci.train.run import TrainReport
 
@@ -91,10 +98,11 @@ def _candidate(found: Run, metric: str, links: UiLinks | None) -> Candidate:
     )
 
 
-def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, links: UiLinks | None) -> Result:
-    """The best run, production, the gate, and (when the plan and the gate allow) the registration."""
+def _runs(settings: Settings, ctx: Context, client: MlflowClient, experiment_id: str) -> list[Run]:
+    """The best runs, best first; with run-id, exactly that run (a promote job takes what its gate job checked)."""
     s = settings
-    experiment_id = get_experiment_id(client, s.experiment_name, s.tracking_uri)
+    if s.run_id:
+        return [_given_run(s, client, experiment_id)]
     scope = search.scope_clauses(s.scope, head_sha=ctx.head_sha, checkout_sha=ctx.sha, workflow_run_id=ctx.run_id)
     # One query gives the best run and the report's candidates: same filter, scope and order by construction.
     runs = search.top_runs(
@@ -106,6 +114,43 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
             f"no finished run in experiment '{s.experiment_name}' has the metric '{s.metric}'"
             f"{where}: check metric and filter, or train and log it first"
         )
+    return runs
+
+
+def _given_run(s: Settings, client: MlflowClient, experiment_id: str) -> Run:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.get_run(s.run_id)
+    except MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+            raise
+        raise InputError(
+            "run-id", f"'{s.run_id}' is not a run on this server", "pass the run_id output of the job that gated it"
+        ) from None
+    if found.info.experiment_id != experiment_id:
+        raise InputError(
+            "run-id",
+            f"'{s.run_id}' belongs to another experiment than '{s.experiment_name}'",
+            "pass a run of experiment-name",
+        )
+    if found.info.status != "FINISHED" or s.metric not in found.data.metrics:
+        raise InputError(
+            "run-id",
+            f"'{s.run_id}' is {found.info.status.lower()} or has no metric '{s.metric}'",
+            "pass a finished run that logged the metric",
+        )
+    return found
+
+
+def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, links: UiLinks | None) -> Result:
+    """The best run, production, the gate, and (when the plan and the gate allow) the registration."""
+    s = settings
+    if s.eval_data:
+        same_data.require_libraries()
+        same_data.supported_metric(s.metric)
+    experiment_id = get_experiment_id(client, s.experiment_name, s.tracking_uri)
+    runs = _runs(s, ctx, client, experiment_id)
     best = runs[0]
     run_id = best.info.run_id
     value = float(best.data.metrics[s.metric])
@@ -119,6 +164,7 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
     champion = None
     if s.model_name and (alias or stage):
         champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
+    evidence = _same_data(s, ctx, client, best=best, model_uri=model_uri, champion=champion)
     verdict = None
     if s.command.gates:
         verdict = gate.evaluate(
@@ -129,16 +175,21 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
             min_improvement=s.min_improvement,
             champion=champion,
             run_id=run_id,
+            same_data=evidence,
         )
     plan = plan_registration(s.command, s.register, ctx, model_name=s.model_name)
     promotion = None
     if plan.wanted and not (verdict is not None and not verdict.passed):
+        if evidence.evaluation is not None:
+            # Production must still be what was scored: re-read it just before registering.
+            now = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
+            same_data.ensure_unchanged(champion.version if champion else "", now.version if now else "")
         done = registry.register(
             client, s.model_name, run_id=run_id, model_uri=model_uri, tags=run_tags(ctx), alias=alias, stage=stage
         )
         url = model_version_url(links, s.model_name, done.version)
         promotion = Promotion(done.version, done.previous_version, url, done.notes)
-    return Result(
+    result = Result(
         command=s.command,
         experiment_name=s.experiment_name,
         experiment_id=experiment_id,
@@ -160,7 +211,130 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
         gate=verdict,
         plan=plan,
         promotion=promotion,
+        evaluation=evidence.evaluation,
+        comparability=evidence.comparability,
     )
+    card = _card(result, best, ctx)
+    if promotion is not None:
+        record_decision(client, s.model_name, promotion.version, _decision(result, "promoted", ctx), card)
+    return replace(result, card=card)
+
+
+def _same_data(
+    s: Settings, ctx: Context, client: MlflowClient, *, best: Run, model_uri: str, champion: Champion | None
+) -> gate.SameData:
+    """With eval-data: both models scored here on its rows, the scores logged on the best run. Without:
+    whether the two runs' logged metrics come from the same data."""
+    run_id = best.info.run_id
+    rival = champion if champion is not None and champion.run_id != run_id else None
+    if not s.eval_data:
+        comparability = None
+        if rival is not None and rival.run_id:
+            theirs = digests_of(client, client.get_run(rival.run_id), s.metric)
+            comparability = compare(digests_of(client, best, s.metric), theirs)
+        return gate.SameData(comparability=comparability, required=s.require_same_data)
+    rows = _eval_rows(s, ctx)
+    champion_uri = f"models:/{s.model_name}/{rival.version}" if rival is not None else ""
+    evaluation = same_data.evaluate(
+        metric=s.metric,
+        greater_is_better=s.greater_is_better,
+        rows=rows,
+        challenger_uri=model_uri,
+        champion_uri=champion_uri,
+        champion_version=rival.version if rival is not None else "",
+        confidence=s.confidence,
+    )
+    champion_source = client.get_model_version(s.model_name, rival.version).source if rival is not None else ""
+    source = (
+        f"{ctx.server_url}/{ctx.repository}/blob/{ctx.sha}/{s.eval_data}" if ctx.repository and ctx.sha else s.eval_data
+    )
+    log_scores(
+        client,
+        evaluation,
+        run_id=run_id,
+        challenger_model_id=_model_id(model_uri),
+        champion_model_id=_model_id(champion_source),
+        rows=rows,
+        source=source,
+    )
+    return gate.SameData(evaluation=evaluation, required=s.require_same_data)
+
+
+def _model_id(uri: str) -> str:
+    return uri.removeprefix("models:/") if uri.startswith("models:/m-") else ""
+
+
+def _eval_rows(s: Settings, ctx: Context) -> same_data.EvalRows:
+    """eval-data read from the workspace; its digest is DVC's md5 when DVC tracks it, else a content hash."""
+    workspace = ctx.workspace_dir
+    path = workspace / s.eval_data
+    x, y = same_data.read_rows(path, s.eval_data, s.eval_target)
+    tracked = tracked_md5(workspace, s.eval_data)
+    if tracked is not None:
+        digest, told = tracked.md5, f"DVC md5 from {tracked.recorded_in}"
+    else:
+        digest, told = same_data.content_digest(path), f"sha256 of the file, first {same_data.MAX_DIGEST} characters"
+    return same_data.EvalRows(same_data.EvalData(s.eval_data, digest, told, len(y), s.eval_target), x, y)
+
+
+def _decision(result: Result, outcome: str, ctx: Context) -> DecisionRecord:
+    """What the version's tags record: the gate's reason, both scores, the data and the interval."""
+    check = result.gate.check("min-improvement") if result.gate is not None else None
+    reason = check.message if check is not None else (result.gate.notes or ("",))[0] if result.gate else ""
+    if result.evaluation is not None:
+        return DecisionRecord.from_evaluation(outcome, reason, result.evaluation, ctx.run_url)
+    champion = result.champion
+    return DecisionRecord(
+        outcome,
+        reason,
+        result.metric,
+        result.metric_value,
+        "logged",
+        champion.version if champion is not None else "",
+        result.champion_value,
+        "",
+        "",
+        result.delta,
+        None,
+        ctx.run_url,
+    )
+
+
+def _card(result: Result, best: Run, ctx: Context) -> str:
+    """The model card of the best run, for its version's description and the summary."""
+    data_versions = {}
+    if best.data.tags.get(TAG_DVC_LOCK):
+        data_versions["DVC data version (dvc.lock sha256)"] = best.data.tags[TAG_DVC_LOCK]
+    for dataset_input in best.inputs.dataset_inputs if best.inputs else []:
+        if not any(tag.key == same_data.TAG_OURS for tag in dataset_input.tags or []):
+            data_versions[f"dataset input {dataset_input.dataset.name}"] = dataset_input.dataset.digest
+    promotion, gate_result = result.promotion, result.gate
+    outcome = "promoted" if promotion is not None else ("rejected" if result.gate_failed else "")
+    reasons = gate_result.reasons if gate_result is not None and gate_result.reasons else ()
+    facts = model_card.CardFacts(
+        model_name=result.model_name,
+        version=promotion.version if promotion is not None else "",
+        outcome=outcome,
+        reason="; ".join(reasons),
+        metric=result.metric,
+        greater_is_better=result.greater_is_better,
+        run_id=result.run_id,
+        run_name=result.run_name,
+        run_url=result.run_url,
+        value=result.metric_value,
+        params=dict(best.data.params),
+        metrics=dict(best.data.metrics),
+        champion_version=result.champion.version
+        if result.champion is not None and not result.already_production
+        else "",
+        champion_value=result.champion.metric_value if result.champion is not None else None,
+        evaluation=result.evaluation,
+        comparability=result.comparability,
+        data_versions=data_versions,
+        commit=best.data.tags.get(TAG_COMMIT, "") or ctx.head_sha,
+        workflow_run_url=ctx.run_url,
+    )
+    return model_card.render(facts)
 
 
 def _quiet_libraries() -> None:

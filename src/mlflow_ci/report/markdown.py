@@ -70,6 +70,8 @@ def verdict(result: Result) -> str:
     champion = result.champion
     if champion is not None and result.already_production:
         text += f" (already production: version {champion.version})"
+    elif champion is not None and result.evaluation is not None and result.delta is not None:
+        text += f" ({signed(result.delta)} vs production version {champion.version}, both scored on eval-data)"
     elif champion is not None and champion.metric_value is not None:
         text += f" ({signed(margin(result, champion.metric_value))} vs production version {champion.version})"
     elif champion is None and result.model_name and result.alias:
@@ -241,15 +243,58 @@ def _candidates(result: Result) -> list[str]:
     ]
 
 
+def _same_data(result: Result) -> list[str]:
+    """Both scores on eval-data, its digest and the interval; or whether the logged numbers are comparable."""
+    evaluation = result.evaluation
+    if evaluation is None:
+        comparability = result.comparability
+        if comparability is None or comparability.comparable is None:
+            return []
+        mark = "✅" if comparability.comparable else "⚠️"
+        return ["**Same data**", "", f"- {mark} {_cell(_text(comparability.message()))}", ""]
+    data = evaluation.data
+    lines = [
+        "**Same data**: both models scored here on the same rows",
+        "",
+        f"- Eval data {_code(data.path)}: {data.rows} rows, digest {_code(data.digest)} "
+        f"({_cell(_text(data.digest_source))})",
+        f"- Best run: {_code(result.metric)} **{number(evaluation.challenger_score)}**"
+        + (f" (logged: {number(result.metric_value)})" if result.metric_value != evaluation.challenger_score else ""),
+    ]
+    champion = result.champion
+    if evaluation.champion_score is not None and champion is not None:
+        logged = f" (logged: {number(champion.metric_value)})" if champion.metric_value is not None else ""
+        lines.append(f"- Production version {champion.version}: **{number(evaluation.champion_score)}**{logged}")
+        lead_text = f"- Lead: **{signed(evaluation.delta or 0.0)}**"
+        interval = evaluation.interval
+        if interval is not None:
+            lead_text += (
+                f", {interval.confidence:.0%} interval {signed(interval.low)} to {signed(interval.high)} "
+                f"({interval.resamples} paired resamples, seed {interval.seed})"
+            )
+            if interval.includes_zero():
+                lead_text += ": the interval includes zero"
+        lines.append(lead_text)
+    return [*lines, ""]
+
+
+def _model_card(result: Result) -> list[str]:
+    if not result.card:
+        return []
+    return ["<details><summary>Model card</summary>", "", result.card, "</details>", ""]
+
+
 def summary_markdown(result: Result) -> str:
     lines = [
         f"### {_icon(result)} mlflow-ci: {_text(verdict(result))}",
         "",
         *_comparison(result),
         "",
+        *_same_data(result),
         *_gate(result),
         *_registry(result),
         *_candidates(result),
+        *_model_card(result),
         f"<sub>mlflow-ci {__version__} · `{result.command.name}` · experiment id {result.experiment_id}</sub>",
     ]
     return "\n".join(lines) + "\n"

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from mlflow_ci.github.context import Context
 from mlflow_ci.inputs import Command
+from mlflow_ci.select.comparability import Comparability
+from mlflow_ci.select.evaluation import Evaluation
 from mlflow_ci.select.gate import GateResult, lead
 from mlflow_ci.tracking.registry import Champion
 
@@ -93,6 +95,9 @@ class Result:
     gate: GateResult | None = None
     plan: RegistrationPlan = NO_REGISTRATION
     promotion: Promotion | None = None
+    evaluation: Evaluation | None = None  # both models scored on eval-data
+    comparability: Comparability | None = None  # without eval-data: were the logged metrics on the same data?
+    card: str = ""  # the model card, as recorded on the version (or as it would be)
 
     @property
     def run_name(self) -> str:
@@ -132,15 +137,34 @@ class Result:
             and not self.already_production
         )
 
+    @property
+    def champion_value(self) -> float | None:
+        """Production's value of the metric: as scored on eval-data, else as its run logged it."""
+        if self.evaluation is not None and self.evaluation.champion_score is not None:
+            return self.evaluation.champion_score
+        return self.champion.metric_value if self.champion is not None else None
+
+    @property
+    def delta(self) -> float | None:
+        """The best run's lead over production in the metric's direction (the scores of eval-data if any)."""
+        if self.already_production or self.champion is None:
+            return None
+        if self.evaluation is not None:
+            return self.evaluation.delta
+        value = self.champion_value
+        return None if value is None else lead(self.metric_value, value, greater_is_better=self.greater_is_better)
+
+    @property
+    def comparable(self) -> str:
+        if self.evaluation is not None and self.evaluation.champion_uri:
+            return "true"  # scored here, on the same rows
+        return self.comparability.output if self.comparability is not None else ""
+
     def outputs(self) -> dict[str, str]:
         """The outputs this Result decides, as text (booleans lower-case, empty when not computed)."""
-        promotion, champion = self.promotion, self.champion
-        champion_value = champion.metric_value if champion is not None else None
-        delta = (
-            lead(self.metric_value, champion_value, greater_is_better=self.greater_is_better)
-            if champion_value is not None and not self.already_production
-            else None
-        )
+        promotion, evaluation = self.promotion, self.evaluation
+        champion_value, delta = self.champion_value, self.delta
+        interval = evaluation.interval if evaluation is not None and delta is not None else None
         return {
             "run_id": self.run_id,
             "experiment_id": self.experiment_id,
@@ -154,4 +178,8 @@ class Result:
             "model_version_url": promotion.url if promotion else "",
             "champion_metric_value": "" if champion_value is None else repr(champion_value),
             "metric_delta": "" if delta is None else repr(delta),
+            "metric_delta_low": "" if interval is None else repr(interval.low),
+            "metric_delta_high": "" if interval is None else repr(interval.high),
+            "eval_data_digest": evaluation.data.digest if evaluation is not None else "",
+            "comparable": self.comparable,
         }

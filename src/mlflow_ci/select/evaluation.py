@@ -331,9 +331,14 @@ def evaluate(
 def ensure_current(evaluation: Evaluation, champion_version: str) -> None:
     """Under the promotion lock: production must still be the version that was scored. Fail closed if it
     moved meanwhile: the gate would otherwise compare with a champion it never scored."""
-    if evaluation.champion_version != champion_version:
-        was = f"version {evaluation.champion_version}" if evaluation.champion_version else "no model"
-        now = f"version {champion_version}" if champion_version else "no model"
+    ensure_unchanged(evaluation.champion_version, champion_version)
+
+
+def ensure_unchanged(scored: str, current: str) -> None:
+    """`scored`: the production version when the models were scored ("" for none); `current`: now."""
+    if scored != current:
+        was = f"version {scored}" if scored else "no model"
+        now = f"version {current}" if current else "no model"
         raise StaleEvaluation(
             f"production changed while the models were evaluated ({was} was scored, {now} holds it now): "
             "nothing was promoted; re-run the job to evaluate against the new production model"

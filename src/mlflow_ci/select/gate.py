@@ -5,8 +5,10 @@ This is the one place pass/fail is decided; the report shows the records it is g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from mlflow_ci.select.comparability import Comparability
+from mlflow_ci.select.evaluation import Evaluation, ensure_current
 from mlflow_ci.tracking.registry import Champion
 
 # Metric values arrive as floats: 0.30 - 0.25 is 0.04999999999999999, which must still meet a 0.05 margin.
@@ -52,6 +54,16 @@ class GateResult:
         return next((check for check in self.checks if check.name == name), None)
 
 
+@dataclass(frozen=True)
+class SameData:
+    """What the gate knows about the data behind the comparison with production: both models scored here
+    on eval-data, or, without it, whether the logged metrics come from the same data."""
+
+    evaluation: Evaluation | None = None
+    comparability: Comparability | None = None
+    required: bool = False  # require-same-data
+
+
 def _threshold(metric: str, value: float, threshold: float, greater_is_better: bool) -> Check:
     ahead = lead(value, threshold, greater_is_better=greater_is_better)
     better = "higher" if greater_is_better else "lower"
@@ -83,6 +95,49 @@ def _production(
     return Check("min-improvement", met, text, ahead, margin)
 
 
+def _scored(metric: str, evaluation: Evaluation, champion: Champion, margin: float) -> Check:
+    """min-improvement on the scores both models got here; with an interval, its lower bound decides. The
+    evaluation must have scored the champion the gate is given (under the promotion lock, production may have
+    moved since): else StaleEvaluation, and nothing is promoted."""
+    ensure_current(evaluation, champion.version)
+    ahead = evaluation.delta if evaluation.delta is not None else 0.0
+    ahead = 0.0 if abs(ahead) <= TOLERANCE else ahead
+    text = (
+        f"{metric} {evaluation.challenger_score:g} vs {evaluation.champion_score:g} of version {champion.version} "
+        f"({champion.held_by}), both scored on {evaluation.data.path}, margin {margin:g}"
+    )
+    interval = evaluation.interval
+    if interval is None:
+        met = ahead >= margin - TOLERANCE
+        return Check("min-improvement", met, f"{text}: {'beats' if met else 'does not beat'} production", ahead, margin)
+    met = interval.low >= margin - TOLERANCE
+    bounds = f"{interval.confidence:.0%} interval of the lead {interval.low:+.4g} to {interval.high:+.4g}"
+    if met:
+        verdict = f"{bounds}, its lower bound reaches the margin: beats production"
+    elif interval.includes_zero():
+        verdict = f"{bounds}: the interval includes zero, so it is not clearly better: production stays"
+    else:
+        verdict = f"{bounds}, its lower bound misses the margin: does not beat production"
+    return Check("min-improvement", met, f"{text}: {verdict}", ahead, margin)
+
+
+def _same_data(same: SameData, champion: Champion | None, run_id: str) -> Check | None:
+    """require-same-data, when the logged numbers are compared (eval-data makes them the same data)."""
+    if not same.required or same.evaluation is not None or champion is None or champion.run_id == run_id:
+        return None
+    comparability = same.comparability
+    if comparability is None or comparability.comparable is None:
+        return Check(
+            "same-data",
+            False,
+            "require-same-data is true, but the runs do not record which data their metric comes from: log a "
+            "dataset input (mlflow.log_input) or track the data with DVC, or set eval-data",
+        )
+    if comparability.comparable:
+        return Check("same-data", True, comparability.message())
+    return Check("same-data", False, f"{comparability.message()}, and require-same-data is true")
+
+
 def evaluate(
     *,
     metric: str,
@@ -92,12 +147,27 @@ def evaluate(
     min_improvement: float | None,
     champion: Champion | None,
     run_id: str,
+    same_data: SameData | None = None,
 ) -> GateResult:
+    """The checks. With an evaluation, both the threshold and the margin use the scores it computed."""
+    same = same_data or SameData()
+    evaluation = same.evaluation
+    if evaluation is not None:
+        value = evaluation.challenger_score
     checks: list[Check] = []
     if threshold is not None:
         checks.append(_threshold(metric, value, threshold, greater_is_better))
     if min_improvement is not None:
-        checks.append(_production(metric, value, min_improvement, champion, run_id, greater_is_better))
+        if evaluation is not None and champion is not None and champion.run_id != run_id:
+            checks.append(_scored(metric, evaluation, champion, min_improvement))
+        else:
+            check = _production(metric, value, min_improvement, champion, run_id, greater_is_better)
+            if check.passed is not None and same.comparability is not None and same.comparability.comparable is False:
+                check = replace(check, message=f"{check.message} ({same.comparability.message()})")
+            checks.append(check)
+    required = _same_data(same, champion, run_id)
+    if required is not None:
+        checks.append(required)
     if not checks:
         checks.append(Check("none", None, "no threshold or min-improvement set: the gate passes"))
     return GateResult(tuple(checks))

@@ -20,6 +20,8 @@ CLIENT_DEFAULTS = {
     mlflow_env.MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.name: "1",
     mlflow_env.MLFLOW_HTTP_REQUEST_TIMEOUT.name: "8",
     mlflow_env.MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT.name: "true",
+    # Loading a model for eval-data would draw a progress bar per file into the job's log.
+    mlflow_env.MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name: "false",
 }
 
 
