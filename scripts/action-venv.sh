@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The composite action's first step: a venv holding the pinned runtime requirements, built once per
 # runner and reused by every later job there, keyed by the hash of requirements/runtime.txt, the Python
-# version and the platform. When sweep-config is set (MLFLOW_CI_SWEEP_CONFIG), the venv also holds the
+# version and the platform. When sweep-config or eval-data is set (MLFLOW_CI_SWEEP_CONFIG, MLFLOW_CI_EVAL_DATA:
+# evaluation scores models with scikit-learn and pandas), the venv also holds the
 # training libraries of requirements/train.txt, and its key covers that file too.
 # Prints python=<interpreter> to $GITHUB_OUTPUT.
 set -euo pipefail
@@ -18,7 +19,7 @@ if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 
 locks=("$root/requirements/runtime.txt")
-if [ -n "${MLFLOW_CI_SWEEP_CONFIG:-}" ]; then
+if [ -n "${MLFLOW_CI_SWEEP_CONFIG:-}" ] || [ -n "${MLFLOW_CI_EVAL_DATA:-}" ]; then
   locks+=("$root/requirements/train.txt")
 fi
 

@@ -79,6 +79,7 @@ def render_action() -> str:
         "      shell: bash",
         "      env:",
         "        MLFLOW_CI_SWEEP_CONFIG: ${{ inputs.sweep-config }}",
+        "        MLFLOW_CI_EVAL_DATA: ${{ inputs.eval-data }}",
         '      run: bash "$GITHUB_ACTION_PATH/scripts/action-venv.sh"',
         "    - name: Run mlflow-ci",
         "      id: run",

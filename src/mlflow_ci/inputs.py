@@ -393,6 +393,22 @@ def check(s: Settings) -> None:
     if "`" in s.metric:
         raise InputError("metric", f"'{s.metric}' contains a backtick", "use the metric's name as logged")
     _check_promotion(s)
+    _check_evaluation(s)
+
+
+def _check_evaluation(s: Settings) -> None:
+    if s.eval_data and not s.eval_target:
+        raise InputError(
+            "eval-target", "is empty but eval-data is set", "name the column of eval-data holding the labels"
+        )
+    if s.eval_target and not s.eval_data:
+        raise InputError("eval-target", "is set but eval-data is empty", "set eval-data, or leave eval-target empty")
+    if s.confidence is not None and not s.eval_data:
+        raise InputError("confidence", "needs eval-data", "set eval-data (the rows both models are scored on)")
+    if s.confidence is not None and not 0.5 <= s.confidence < 1:
+        raise InputError("confidence", f"{s.confidence:g} is not a confidence level", "use e.g. 0.9 or 0.95")
+    if s.run_id and not re.fullmatch(r"[0-9A-Za-z\-]{1,64}", s.run_id):
+        raise InputError("run-id", f"'{s.run_id}' is not an MLflow run id", "pass the run_id output of an earlier step")
 
 
 def _check_training(s: Settings) -> None:
