@@ -34,20 +34,23 @@ open(os.path.join(os.environ["RESULTS_DIR"], "interloper.txt"), "w").write(run.i
 
 
 def with_interloper(text: str) -> str:
-    """The example, plus a job between gate and promote that logs a better run (what another workflow might do)."""
-    workflow = yaml.safe_load(text)
-    workflow["jobs"]["interloper"] = {
-        "needs": "gate",
-        "runs-on": "ubuntu-latest",
-        "steps": [
-            {
-                "env": {"MLFLOW_TRACKING_URI": "${{ secrets.MLFLOW_TRACKING_URI }}"},
-                "run": '"$INTERLOPER_PYTHON" interloper.py',
-            }
-        ],
-    }
-    workflow["jobs"]["promote"]["needs"] = ["gate", "interloper"]
-    return yaml.safe_dump(workflow, sort_keys=False)
+    """The example, plus a job between gate and promote that logs a better run (what another workflow might do).
+    Edited as text: a YAML round trip would turn the `on:` key into `true`."""
+    job = (
+        "  interloper:\n"
+        "    needs: gate\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n"
+        "      - env:\n"
+        "          MLFLOW_TRACKING_URI: ${{ secrets.MLFLOW_TRACKING_URI }}\n"
+        "        run: '\"$INTERLOPER_PYTHON\" interloper.py'\n\n"
+    )
+    promote = "  promote:\n    needs: gate\n"
+    assert text.count(promote) == 1
+    edited = text.replace(promote, job + "  promote:\n    needs: [gate, interloper]\n")
+    assert yaml.safe_load(edited)["jobs"]["promote"]["needs"] == ["gate", "interloper"]
+    return edited
 
 
 def test_promote_registers_exactly_the_gated_run(tmp_path, act, action_copy, venv_cache, mlflow_server):
