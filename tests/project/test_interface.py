@@ -62,7 +62,10 @@ def test_readme_documents_every_input_and_output():
         assert re.search(rf"^\| `{output.name}` \|", readme, re.M), output.name
 
 
-def test_the_setup_step_knows_whether_a_sweep_needs_the_training_lock():
+def test_the_setup_step_knows_whether_a_sweep_or_evaluation_needs_the_training_lock():
     setup = next(step for step in ACTION["runs"]["steps"] if step.get("id") == "setup")
-    assert setup["env"] == {"MLFLOW_CI_SWEEP_CONFIG": "${{ inputs.sweep-config }}"}
+    assert setup["env"] == {
+        "MLFLOW_CI_SWEEP_CONFIG": "${{ inputs.sweep-config }}",
+        "MLFLOW_CI_EVAL_DATA": "${{ inputs.eval-data }}",
+    }
     assert (ROOT / "requirements" / "train.txt").is_file()
