@@ -301,7 +301,10 @@ def _decision(result: Result, outcome: str, ctx: Context) -> DecisionRecord:
 
 
 def _card(result: Result, best: Run, ctx: Context) -> str:
-    """The model card of the best run, for its version's description and the summary."""
+    """The model card of the best run, for its version's description and the summary (none without a model
+    name: nothing to register)."""
+    if not result.model_name:
+        return ""
     data_versions = {}
     if best.data.tags.get(TAG_DVC_LOCK):
         data_versions["DVC data version (dvc.lock sha256)"] = best.data.tags[TAG_DVC_LOCK]
