@@ -201,7 +201,14 @@ def test_a_dvc_tracked_eval_data_digest_is_its_md5(tmp_path: Path, mlflow_server
     step = run_step(
         tmp_path,
         mlflow_server,
-        flags("gate", experiment, eval_data="data/holdout.csv", eval_target="label", dvc="false"),
+        flags(
+            "gate",
+            experiment,
+            model_name=unique("Model"),
+            eval_data="data/holdout.csv",
+            eval_target="label",
+            dvc="false",
+        ),
         extra_env={"GITHUB_WORKSPACE": str(workspace)},
     )
 
