@@ -10,3 +10,5 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --disable-pip-version-check --quiet -c requirements/runtime.txt -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+# The backend tests' servers (PostgreSQL, MariaDB, Azurite): apt and npm, only what is missing.
+bash scripts/backends-env.sh
