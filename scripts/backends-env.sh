@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tracking-server stand-ins the backend tests start (tests/backends/conftest.py), installed when missing:
-# PostgreSQL and MariaDB from Debian (apt, as root), Azurite (Azure Blob) from npm into .venv/azurite.
+# PostgreSQL and MariaDB from Debian (apt, as root), Azurite (Azure Blob) from npm into .tools.
 # moto_server (S3) and the database drivers come with the dev extras (pyproject.toml). Quick when all is there.
 # Not root and something missing: it says what, and the backend tests skip locally (they fail in CI, where
 # .ci/run sets MLFLOW_CI_REQUIRE_BACKENDS=1).
@@ -24,8 +24,8 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   fi
 fi
 
-azurite=".venv/azurite/node_modules/.bin/azurite-blob"
+azurite=".tools/node_modules/.bin/azurite-blob"
 if [ ! -x "$azurite" ] && command -v npm >/dev/null; then
-  echo "backends-env: npm install azurite@$AZURITE_VERSION into .venv/azurite" >&2
-  npm install --silent --no-audit --no-fund --prefix .venv/azurite "azurite@$AZURITE_VERSION" >/dev/null
+  echo "backends-env: npm install azurite@$AZURITE_VERSION into .tools" >&2
+  npm install --silent --no-audit --no-fund --prefix .tools "azurite@$AZURITE_VERSION" >/dev/null
 fi

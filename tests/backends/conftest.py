@@ -281,7 +281,7 @@ class AzureBlob:
 
 
 def azurite_binary() -> str | None:
-    local = ROOT / ".venv" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
+    local = ROOT / ".tools" / "node_modules" / ".bin" / "azurite-blob"
     return str(local) if local.exists() else shutil.which("azurite-blob")
 
 
