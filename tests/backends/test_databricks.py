@@ -40,7 +40,8 @@ def test_best_run_over_a_workspace_experiment(tmp_path, workspace, experiment):
     assert step.code == 0, step.log[-3000:]
     assert step.outputs["run_id"] == best and step.outputs["metric_value"] == "0.88"
     assert step.outputs["run_url"].startswith(f"{workspace.host}/")  # links point at the workspace
-    assert DATABRICKS_TOKEN not in step.log + step.summary
+    assert f"::add-mask::{DATABRICKS_TOKEN}" in step.stdout  # masked on the runner, and shown nowhere else
+    assert DATABRICKS_TOKEN not in step.log.replace(f"::add-mask::{DATABRICKS_TOKEN}", "") + step.summary
 
 
 def test_workspace_registry_promotes_by_stage_and_skips_the_alias(tmp_path, workspace, experiment, monkeypatch):
@@ -63,7 +64,7 @@ def test_workspace_registry_promotes_by_stage_and_skips_the_alias(tmp_path, work
     assert (versions["1"].run_id, versions["1"].current_stage) == (first_run, "Archived")
     assert (versions["2"].run_id, versions["2"].current_stage) == (better, "Production")
     assert stand_in.get_registered_model(model_name).aliases == {}
-    assert DATABRICKS_TOKEN not in first.log + second.log
+    assert DATABRICKS_TOKEN not in (first.log + second.log).replace(f"::add-mask::{DATABRICKS_TOKEN}", "")
 
 
 def test_unity_catalog_wants_three_level_names_before_anything_is_written(tmp_path, workspace, experiment):

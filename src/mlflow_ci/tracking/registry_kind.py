@@ -11,11 +11,14 @@ stages) and what a model name must look like.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mlflow_ci.errors import InputError
+from mlflow.exceptions import MlflowException
+
+from mlflow_ci.errors import InputError, ServerError
 
 
 class RegistryKind(StrEnum):
@@ -25,11 +28,17 @@ class RegistryKind(StrEnum):
 
 
 UC_NAME = re.compile(r"[^.\s]+\.[^.\s]+\.[^.\s]+")
-# What Unity Catalog asks of a CI principal (Databricks' "upgrade workflows" page); named when it refuses.
-UC_PRIVILEGES = (
-    "setting an alias needs ownership of the registered model; creating a version needs ownership or "
-    "CREATE MODEL VERSION on it (CREATE MODEL on the schema for a new model); all need USE CATALOG and USE SCHEMA"
-)
+# What each Databricks registry asks of a CI principal to register and promote; named when it refuses.
+PRIVILEGES = {
+    "unity-catalog": "setting an alias needs ownership of the registered model; creating a version needs "
+    "ownership or CREATE MODEL VERSION on it (CREATE MODEL on the schema for a new model); all need USE CATALOG "
+    "and USE SCHEMA",
+    "databricks-workspace": "moving a version to Staging or Production needs CAN MANAGE on the registered model "
+    "(or CAN MANAGE STAGING VERSIONS / CAN MANAGE PRODUCTION VERSIONS); creating a version needs CAN EDIT",
+}
+# A 404 for a path the server does not serve, as opposed to a model or version it does not have: Databricks
+# says ENDPOINT_NOT_FOUND, MLflow's own server a bare "404 Not Found".
+_NO_ENDPOINT = re.compile(r"(NOT_FOUND: )?404 Not Found\.?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -106,3 +115,36 @@ def check_promotion(registry: Registry, *, alias: str, stage: str) -> None:
         raise InputError(
             "alias", f"is {alias}, but {registry.label} has no aliases", "promote with stage: Production instead"
         )
+
+
+class NoSuchEndpoint(ServerError):
+    title = "model registry"
+
+
+def endpoint_missing(exc: MlflowException) -> NoSuchEndpoint | None:
+    """The error for a 404 from an endpoint the server does not have (never "no such model")."""
+    if exc.error_code != "ENDPOINT_NOT_FOUND" and not (
+        exc.error_code == "NOT_FOUND" and _NO_ENDPOINT.fullmatch(exc.message.strip())
+    ):
+        return None
+    return NoSuchEndpoint(
+        f"the model registry answered 404 for an API it does not serve ({exc.message.strip()[:200]}): MLflow sends "
+        "the registry of `databricks` to Unity Catalog, whose endpoints exist only on Databricks. For an MLflow "
+        "server or the Databricks workspace model registry set registry-uri (e.g. registry-uri: databricks); "
+        "for Unity Catalog check DATABRICKS_HOST"
+    )
+
+
+@contextmanager
+def refusals(registry: Registry, model_name: str) -> Iterator[None]:
+    """A Databricks registry refusing to register or promote: the error names the privileges it takes."""
+    try:
+        yield
+    except MlflowException as exc:
+        needed = PRIVILEGES.get(registry.kind.value)
+        if needed is None or exc.error_code not in ("PERMISSION_DENIED", "UNAUTHENTICATED"):
+            raise
+        raise ServerError(
+            f"{registry.label} refused to register or promote '{model_name}' ({exc.error_code}): {needed}. "
+            "Grant those to the identity behind DATABRICKS_TOKEN"
+        ) from None
