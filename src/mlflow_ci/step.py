@@ -38,12 +38,9 @@ def run(
     _quiet_libraries()
     ctx = load_context(environ)
     model_registry = registry_kind.resolve(settings.registry_uri, settings.tracking_uri, environ)
-    if settings.command.searches:  # before anything is trained or written
+    if settings.model_name:  # what this registry takes, checked before anything is trained or written
         registry_kind.check_model_name(model_registry, settings.model_name)
-        if settings.model_name:
-            registry_kind.check_promotion(
-                model_registry, alias=settings.promotion_alias, stage=settings.canonical_stage
-            )
+        registry_kind.check_promotion(model_registry, alias=settings.promotion_alias, stage=settings.canonical_stage)
     client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=model_registry.uri)
     links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None

@@ -8,6 +8,8 @@ server does not have, so those answer 404, which must be an error that says so (
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from mlflow import MlflowClient
 
@@ -69,9 +71,12 @@ def test_workspace_registry_promotes_by_stage_and_skips_the_alias(tmp_path, work
 
 def test_unity_catalog_wants_three_level_names_before_anything_is_written(tmp_path, workspace, experiment):
     log_run(workspace.host, experiment, {"accuracy": 0.9})
+    (tmp_path / "train.py").write_text("open('trained', 'w').close()\n")
     args = flags("ci", experiment, model_name="News Model", alias="champion", register="always")
-    step = run_step(tmp_path, "databricks", args, extra_env=workspace.env)
+    args += ["--train-command", f'"{sys.executable}" train.py']
+    step = run_step(tmp_path, "databricks", args, extra_env={**workspace.env, "GITHUB_WORKSPACE": str(tmp_path)})
     assert step.code == 2, step.log[-3000:]
+    assert not (tmp_path / "trained").exists()  # refused before training
     assert len(step.errors) == 1 and "model-name" in step.errors[0] and "catalog.schema.model" in step.errors[0]
     assert "Traceback" not in step.log
     assert "News Model" not in {m.name for m in MlflowClient(workspace.host).search_registered_models()}
