@@ -6,7 +6,7 @@ add to the action's venv and to the Docker image, side by side in one run.
 The "without" lock is requirements/runtime.in minus those four lines, compiled by the same uv command as
 requirements/runtime.txt into a scratch file, so both sides differ by the store clients only. For each lock:
 the install time into a fresh venv (pip's cache warm: a first install primes it; median of --repeat), the
-venv's size, `import mlflow_ci.pipeline` time, and (with Docker) the image's build time without Docker's
+venv's size, `import mlflow_ci.step` time, and (with Docker) the image's build time without Docker's
 layer cache and its size. Prints Markdown to paste into docs/benchmarks.md.
 """
 
@@ -66,7 +66,7 @@ def import_seconds(venv: Path, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run([str(venv / "bin/python"), "-c", "import mlflow_ci.pipeline"], check=True, env=env)
+        subprocess.run([str(venv / "bin/python"), "-c", "import mlflow_ci.step"], check=True, env=env)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -117,7 +117,7 @@ def main() -> None:
             "without store clients": lock_without_store_clients(scratch),
             "with store clients (requirements/runtime.txt)": ROOT / "requirements" / "runtime.txt",
         }
-        print("| runtime lock | packages | install (s, median) | venv (MB) | import mlflow_ci.pipeline (s) |")
+        print("| runtime lock | packages | install (s, median) | venv (MB) | import mlflow_ci.step (s) |")
         print("|---|---:|---:|---:|---:|")
         for label, lock in locks.items():
             venv = scratch / "venv"

@@ -40,9 +40,15 @@ def test_a_missing_store_client_is_one_error_naming_scheme_and_package(tmp_path)
 
 @pytest.fixture(scope="session")
 def action_python(venv_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The composite action's own venv (requirements/runtime.txt only), built by its setup script."""
+    """The composite action's own venv, built by its setup script: the one a sweep-config step gets (runtime
+    and training locks), which the act tests of this session build too."""
     output = tmp_path_factory.mktemp("setup") / "output"
-    env = {**os.environ, "MLFLOW_CI_VENV_CACHE": str(venv_cache), "GITHUB_OUTPUT": str(output)}
+    env = {
+        **os.environ,
+        "MLFLOW_CI_VENV_CACHE": str(venv_cache),
+        "GITHUB_OUTPUT": str(output),
+        "MLFLOW_CI_SWEEP_CONFIG": "sweep.yml",
+    }
     subprocess.run(["bash", str(ROOT / "scripts" / "action-venv.sh")], env=env, check=True, capture_output=True)
     return output.read_text().split("python=", 1)[1].strip()
 
