@@ -27,5 +27,5 @@ fi
 azurite=".tools/node_modules/.bin/azurite-blob"
 if [ ! -x "$azurite" ] && command -v npm >/dev/null; then
   echo "backends-env: npm install azurite@$AZURITE_VERSION into .tools" >&2
-  npm install --silent --no-audit --no-fund --prefix .tools "azurite@$AZURITE_VERSION" >/dev/null
+  npm install --silent --no-audit --no-fund --save-exact --prefix .tools "azurite@$AZURITE_VERSION" >/dev/null
 fi
