@@ -12,13 +12,15 @@ apt_packages=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || apt_packages+=(mariadb-server)
 command -v npm >/dev/null || apt_packages+=(nodejs npm)
+as_root=()
+[ "$(id -u)" = 0 ] || as_root=(sudo -n)  # a GitHub-hosted runner: passwordless sudo
 if [ "${#apt_packages[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if command -v apt-get >/dev/null && "${as_root[@]}" true 2>/dev/null; then
     echo "backends-env: apt-get install ${apt_packages[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    "${as_root[@]}" apt-get update -qq
     # policy-rc.d may refuse to start the services: the tests start their own servers, so that is fine.
-    apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   else
     echo "backends-env: missing ${apt_packages[*]} (install them as root); the backend tests will skip" >&2
   fi
