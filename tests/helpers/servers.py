@@ -58,7 +58,7 @@ class Server:
         stop_all([self])
 
 
-def stop_all(servers: Sequence[Server], timeout: float = 10) -> None:
+def stop_all(servers: Sequence[Server], timeout: float = 5) -> None:
     """SIGTERM every server first, then wait for them together; SIGKILL what is left after `timeout`."""
     running = [server for server in servers if server.process.poll() is None]
     for server in running:
