@@ -343,56 +343,6 @@ WASBS = f"wasbs://{CONTAINER}@{AZURITE_ACCOUNT}.blob.core.windows.net"
 POSTGRES_DEPLOYMENTS = ("s3-proxied", "s3-direct", "azure-proxied", "azure-direct")
 
 
-@pytest.fixture(scope="session")
-def postgres_deployments(
-    postgres: Postgres, s3: S3, azure_blob: AzureBlob, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Deployment]]:
-    """Four `mlflow server`s on PostgreSQL, started together: S3 and Azure Blob, each proxied and direct.
-
-    Proxied (`--artifacts-destination`): only the server holds the store's credentials. Direct
-    (`--no-serve-artifacts --default-artifact-root`, seed 1's command line): every client writes to the store.
-    """
-    root = tmp_path_factory.mktemp("pg-deployments")
-    plans = {
-        "s3-proxied": (s3, ["--artifacts-destination", f"s3://{BUCKET}/proxied"], "proxied/", {}),
-        "s3-direct": (
-            s3,
-            ["--no-serve-artifacts", "--default-artifact-root", f"s3://{BUCKET}/direct"],
-            "direct/",
-            s3.env,
-        ),
-        "azure-proxied": (azure_blob, ["--artifacts-destination", f"{WASBS}/proxied"], "proxied/", {}),
-        "azure-direct": (
-            azure_blob,
-            ["--no-serve-artifacts", "--default-artifact-root", f"{WASBS}/direct"],
-            "direct/",
-            azure_blob.env,
-        ),
-    }
-    servers: dict[str, tuple[Server, Deployment]] = {}
-    try:
-        for name, (store, artifact_args, prefix, runner_env) in plans.items():
-            backend = postgres.create_database(name.replace("-", "_"))
-            server = mlflow_server(name, root / name, backend, artifact_args, env=store.env)
-            servers[name] = (server, Deployment(name, server.url, dict(runner_env), prefix, store))
-        for server, _ in servers.values():
-            wait_for_mlflow(server)
-        yield {name: deployment for name, (_, deployment) in servers.items()}
-    finally:
-        stop_all([server for server, _ in servers.values()])
-
-
-@pytest.fixture(scope="session")
-def mariadb_server(mariadb: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An `mlflow server` on MariaDB, proxying artifacts to a local directory."""
-    root = tmp_path_factory.mktemp("mariadb-mlflow")
-    server = mlflow_server("mlflow on mariadb", root, mariadb, ["--artifacts-destination", str(root / "artifacts")])
-    try:
-        yield wait_for_mlflow(server).url
-    finally:
-        server.stop()
-
-
 @dataclass(frozen=True)
 class DatabricksStandIn:
     """An OSS server reached the way a Databricks workspace is: `databricks` plus host and token."""
@@ -401,14 +351,66 @@ class DatabricksStandIn:
     env: dict[str, str]
 
 
+@dataclass(frozen=True)
+class TrackingServers:
+    postgres: dict[str, Deployment]
+    mariadb: str
+    databricks: DatabricksStandIn
+
+
 @pytest.fixture(scope="session")
-def databricks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabricksStandIn]:
-    root = tmp_path_factory.mktemp("databricks-stand-in")
-    server = mlflow_server(
-        "databricks stand-in", root, f"sqlite:///{root}/mlflow.db", ["--artifacts-destination", str(root / "art")]
-    )
+def tracking_servers(
+    postgres: Postgres, s3: S3, azure_blob: AzureBlob, mariadb: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrackingServers]:
+    """Every `mlflow server` the backend tests use, launched together and then waited for (a cold start is
+    mostly imports, so they overlap): four on PostgreSQL (S3 and Azure Blob, each proxied and direct), one on
+    MariaDB, and the Databricks stand-in (sqlite).
+
+    Proxied (`--artifacts-destination`): only the server holds the store's credentials. Direct
+    (`--no-serve-artifacts --default-artifact-root`, seed 1's command line): every client writes to the store.
+    """
+    root = tmp_path_factory.mktemp("tracking-servers")
+    direct = ["--no-serve-artifacts", "--default-artifact-root"]
+    plans = {
+        "s3-proxied": (s3, ["--artifacts-destination", f"s3://{BUCKET}/proxied"], "proxied/", {}),
+        "s3-direct": (s3, [*direct, f"s3://{BUCKET}/direct"], "direct/", s3.env),
+        "azure-proxied": (azure_blob, ["--artifacts-destination", f"{WASBS}/proxied"], "proxied/", {}),
+        "azure-direct": (azure_blob, [*direct, f"{WASBS}/direct"], "direct/", azure_blob.env),
+    }
+    servers: list[Server] = []
     try:
-        wait_for_mlflow(server)
-        yield DatabricksStandIn(server.url, {"DATABRICKS_HOST": server.url, "DATABRICKS_TOKEN": DATABRICKS_TOKEN})
+        deployments = {}
+        for name, (store, artifact_args, prefix, runner_env) in plans.items():
+            backend = postgres.create_database(name.replace("-", "_"))
+            servers.append(mlflow_server(name, root / name, backend, artifact_args, env=store.env))
+            deployments[name] = Deployment(name, servers[-1].url, dict(runner_env), prefix, store)
+        local = ["--artifacts-destination", str(root / "mariadb" / "artifacts")]
+        servers.append(on_mariadb := mlflow_server("mlflow on mariadb", root / "mariadb", mariadb, local))
+        stand_in = ["--artifacts-destination", str(root / "databricks" / "artifacts")]
+        backend = f"sqlite:///{root / 'databricks' / 'mlflow.db'}"
+        servers.append(workspace := mlflow_server("databricks stand-in", root / "databricks", backend, stand_in))
+        for server in servers:
+            wait_for_mlflow(server)
+        yield TrackingServers(
+            deployments,
+            on_mariadb.url,
+            DatabricksStandIn(workspace.url, {"DATABRICKS_HOST": workspace.url, "DATABRICKS_TOKEN": DATABRICKS_TOKEN}),
+        )
     finally:
-        server.stop()
+        stop_all(servers)
+
+
+@pytest.fixture(scope="session")
+def postgres_deployments(tracking_servers: TrackingServers) -> dict[str, Deployment]:
+    return tracking_servers.postgres
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(tracking_servers: TrackingServers) -> str:
+    """An `mlflow server` on MariaDB, proxying artifacts to a local directory."""
+    return tracking_servers.mariadb
+
+
+@pytest.fixture(scope="session")
+def databricks(tracking_servers: TrackingServers) -> DatabricksStandIn:
+    return tracking_servers.databricks
