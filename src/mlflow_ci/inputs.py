@@ -448,9 +448,23 @@ def _check_promotion(s: Settings) -> None:
             raise InputError("min-improvement", "needs a model to compare with", "set model-name and alias (or stage)")
 
 
+# Credentials the step's env: may hold for the tracking server, Databricks and the artifact stores.
+CREDENTIAL_ENV = (
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+    "DATABRICKS_TOKEN",
+    "DATABRICKS_CLIENT_SECRET",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_CLIENT_SECRET",
+)
+
+
 def secret_values(values: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
     """Values that must never be printed: secret parameters' credentials and MLflow's credential env."""
-    secrets = [environ.get(name, "") for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")]
+    secrets = [environ.get(name, "") for name in CREDENTIAL_ENV]
     secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret == "uri-password"]
     secrets += [values[p.name] for p in PARAMETERS if p.secret == "value"]
     return list(dict.fromkeys(s for s in secrets if s))

@@ -29,10 +29,11 @@ from mlflow_ci.select import gate
 from mlflow_ci.select.comparability import compare, digests_of
 from mlflow_ci.select.decision import Candidate, Promotion, Result, plan_registration
 from mlflow_ci.select.record import DecisionRecord, log_scores, record_decision
-from mlflow_ci.tracking import registry, search
+from mlflow_ci.tracking import registry, registry_kind, search
 from mlflow_ci.tracking.client import get_experiment_id, server_errors
 from mlflow_ci.tracking.links import UiLinks, databricks_host, model_version_url, run_url
 from mlflow_ci.tracking.registry import Champion
+from mlflow_ci.tracking.registry_kind import Registry
 from mlflow_ci.tracking.tags import TAG_COMMIT, TAG_DVC_LOCK, run_tags
 from mlflow_ci.train import run as train
 from mlflow_ci.train.run import TrainReport
@@ -43,7 +44,11 @@ def run(
 ) -> int:
     _quiet_libraries()
     ctx = load_context(environ)
-    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.registry_uri or None)
+    model_registry = registry_kind.resolve(settings.registry_uri, settings.tracking_uri, environ)
+    if settings.model_name:  # what this registry takes, checked before anything is trained or written
+        registry_kind.check_model_name(model_registry, settings.model_name)
+        registry_kind.check_promotion(model_registry, alias=settings.promotion_alias, stage=settings.canonical_stage)
+    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=model_registry.uri)
     links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
     if not settings.command.searches:
@@ -54,7 +59,7 @@ def run(
         _commit_lock(settings, ctx, runner, environ)
         return 0
     with server_errors(settings.tracking_uri):
-        result = select_and_promote(settings, ctx, client, links)
+        result = select_and_promote(settings, ctx, client, links, model_registry)
     # Also out of the PR comment and the report files, which the runner's masking never sees.
     summary = redact(markdown.summary_markdown(result), secrets)
     runner.append_summary(summary)
@@ -143,9 +148,16 @@ def _given_run(s: Settings, client: MlflowClient, experiment_id: str) -> Run:
     return found
 
 
-def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, links: UiLinks | None) -> Result:
+def select_and_promote(
+    settings: Settings,
+    ctx: Context,
+    client: MlflowClient,
+    links: UiLinks | None,
+    model_registry: Registry | None = None,
+) -> Result:
     """The best run, production, the gate, and (when the plan and the gate allow) the registration."""
     s = settings
+    model_registry = model_registry or registry_kind.resolve(s.registry_uri, s.tracking_uri, {})
     if s.eval_data:
         same_data.require_libraries()
         same_data.supported_metric(s.metric)
@@ -160,7 +172,13 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
             f"the best run {run_id} ({s.metric}={value:g}) has no logged model: log one in the "
             'run, e.g. mlflow.sklearn.log_model(model, name="model")'
         )
-    alias, stage = s.promotion_alias, s.canonical_stage
+    # What this registry can move: Unity Catalog has no stages, the workspace registry no aliases.
+    alias = s.promotion_alias if model_registry.has_aliases else ""
+    stage = s.canonical_stage if model_registry.has_stages else ""
+    skipped = (
+        *([model_registry.alias_skipped(s.promotion_alias)] if s.promotion_alias and not alias else []),
+        *([model_registry.stage_skipped(s.canonical_stage)] if s.canonical_stage and not stage else []),
+    )
     champion = None
     if s.model_name and (alias or stage):
         champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
@@ -184,11 +202,12 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
             # Production must still be what was scored: re-read it just before registering.
             now = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
             same_data.ensure_unchanged(champion.version if champion else "", now.version if now else "")
-        done = registry.register(
-            client, s.model_name, run_id=run_id, model_uri=model_uri, tags=run_tags(ctx), alias=alias, stage=stage
-        )
+        with registry_kind.refusals(model_registry, s.model_name):
+            done = registry.register(
+                client, s.model_name, run_id=run_id, model_uri=model_uri, tags=run_tags(ctx), alias=alias, stage=stage
+            )
         url = model_version_url(links, s.model_name, done.version)
-        promotion = Promotion(done.version, done.previous_version, url, done.notes)
+        promotion = Promotion(done.version, done.previous_version, url, (*skipped, *done.notes))
     result = Result(
         command=s.command,
         experiment_name=s.experiment_name,

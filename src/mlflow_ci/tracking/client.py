@@ -11,6 +11,7 @@ from mlflow.exceptions import MlflowException
 
 from mlflow_ci.errors import CIError, InputError, ServerError
 from mlflow_ci.redact import strip_credentials, strip_credentials_in
+from mlflow_ci.tracking import stores
 
 # MLflow's own defaults retry a dead server for about 4 minutes per call; CI should fail in ~30 s.
 # A CI tool sends no telemetry. A user's own settings of these variables win.
@@ -55,6 +56,8 @@ def server_errors(tracking_uri: str) -> Iterator[None]:
         raise ServerError(f"MLflow at {shown} answered: {strip_credentials_in(first_line(message))}") from None
     except OSError:  # requests' ConnectionError and timeouts are OSErrors
         raise unreachable from None
+    except ImportError as exc:  # an artifact store's client MLflow imported on the way
+        raise stores.missing_client_in(exc) or exc from None
 
 
 def first_line(text: str) -> str:

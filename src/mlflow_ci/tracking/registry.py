@@ -13,6 +13,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from mlflow_ci.errors import ServerError
+from mlflow_ci.tracking.registry_kind import endpoint_missing
 from mlflow_ci.tracking.tags import TAG_PREVIOUS_VERSION
 
 T = TypeVar("T")
@@ -27,6 +28,9 @@ def _quietly(call: Callable[[], T]) -> T:
 
 
 def _is_missing(exc: MlflowException) -> bool:
+    """Whether the registry said "no such model, version or alias"; a 404 for an endpoint it lacks is an error."""
+    if (no_endpoint := endpoint_missing(exc)) is not None:
+        raise no_endpoint
     return exc.error_code in _MISSING
 
 

@@ -9,6 +9,7 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from mlflow_ci.errors import InputError
+from mlflow_ci.tracking import stores
 from mlflow_ci.tracking.client import first_line
 from mlflow_ci.tracking.tags import TAG_COMMIT, TAG_MLFLOW_GIT_COMMIT, TAG_WORKFLOW_RUN
 
@@ -105,6 +106,7 @@ def model_uri_of(client: MlflowClient, run: Run) -> str | None:
         latest = max(outputs, key=lambda output: output.step)
         return f"models:/{latest.model_id}"
     run_id = run.info.run_id
+    stores.require_client(run.info.artifact_uri)  # listing a direct store needs its client
     for entry in client.list_artifacts(run_id):
         if entry.is_dir and any(f.path.endswith("/MLmodel") for f in client.list_artifacts(run_id, entry.path)):
             return f"runs:/{run_id}/{entry.path}"

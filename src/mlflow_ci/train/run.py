@@ -19,6 +19,7 @@ from mlflow_ci.dvc import version as dvc_version
 from mlflow_ci.errors import InputError
 from mlflow_ci.github.context import Context
 from mlflow_ci.inputs import Settings
+from mlflow_ci.tracking import stores
 from mlflow_ci.tracking.tags import run_tags
 from mlflow_ci.train import command
 
@@ -78,6 +79,8 @@ def run(
     if uses_dvc:
         dvc_pull.prepare(settings.dvc, workspace, environ, write=write, warn=warn)
     experiment_id = command.get_or_create_experiment(client, settings.experiment_name)
+    if plan is not None:  # the sweep logs its models from here: the store's client must be in this Python
+        stores.require_client(client.get_experiment(experiment_id).artifact_location)
     runs: list[TrainedRun] = []
     if settings.train_command:
         write(f"mlflow-ci: running train-command in {workspace}\n")
