@@ -8,7 +8,9 @@
 # the cache with pip); in auto, pip --require-hashes when uv cannot be had or fails (a pip-only mirror).
 # Reuse: only a venv whose completion marker names the digest of these locks, this Python and platform,
 # with the same distributions installed as when it was built (scripts/action_venv.py); anything else
-# there is set aside and built anew. MLFLOW_CI_VENV_CACHE moves the cache (default: the tool cache).
+# there is set aside and built anew, and older builds of the same locks are deleted. MLFLOW_CI_VENV_CACHE
+# moves the cache (default: the runner's tool cache); MLFLOW_CI_VENV_KEY, written to $GITHUB_ENV, names the
+# build for an actions/cache save step.
 set -euo pipefail
 
 root="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -149,5 +151,8 @@ else
       exit 1
     fi
   fi
+  helper prune "$cache" "$venv" "${locks[@]}"
 fi
+# For an `actions/cache` save step after the action (README, "Caching the venv on hosted runners").
+if [ -n "${GITHUB_ENV:-}" ]; then echo "MLFLOW_CI_VENV_KEY=${venv##*/venv-}" >> "$GITHUB_ENV"; fi
 echo "python=$(venv_python "$venv")" >> "${GITHUB_OUTPUT:-/dev/stdout}"

@@ -229,6 +229,20 @@ def test_a_venv_restored_from_another_lock_is_not_reused(action: Action) -> None
     assert step.python == sweep_name and _imports(step.python, "iniconfig")
 
 
+def test_a_new_lock_replaces_the_older_build_and_names_it_for_actions_cache(action: Action) -> None:
+    old = action.run().python
+    other = action.run(sweep=True).python  # the build with train.txt: another set of locks, kept
+    assert old and other
+    action.lock(SIX + "# a new version of the action\n", INICONFIG)
+
+    env_file = action.root.parent / "github_env"
+    new = action.run(GITHUB_ENV=str(env_file))
+    assert new.code == 0 and new.python, new.log
+    new_venv = Path(new.python).parent.parent
+    assert action.venvs() == sorted([new_venv, Path(other).parent.parent])
+    assert env_file.read_text() == f"MLFLOW_CI_VENV_KEY={new_venv.name.removeprefix('venv-')}\n"
+
+
 def test_bootstraps_the_pinned_uv_when_the_runner_has_none(action: Action) -> None:
     (action.bin / "uv").unlink()
     step = action.run(MLFLOW_CI_INSTALLER="uv")
