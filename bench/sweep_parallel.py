@@ -1,0 +1,162 @@
+"""Benchmark: a sweep's wall time, serial vs the execution the sweep picks, side by side, through the CLI.
+
+    .venv/bin/python bench/sweep_parallel.py [--rounds 3] [--before main] [--only trees]
+
+For every shipped sweep example (examples/*/*.yml with candidates; examples/news/sweep.yml downloads
+20 newsgroups, so it is left out unless --download) and a generated sweep with about 10 s of training,
+runs `python -m mlflow_ci train --sweep-config ...` against a real `mlflow server` on 127.0.0.1 in up to
+three ways, the order alternating between rounds so the machine's load hits them alike:
+
+- serial: MLFLOW_CI_SWEEP_WORKERS=1, every candidate in the step's own process, one after another;
+- picked: no setting, what the action does (in-process or a worker pool, as the sweep decides);
+- before (with --before REF): the same command with the package as it is at git REF (e.g. main before
+  this change), for the old parallel pool.
+
+The time is the whole command, as a user waits for it: start, data, training, logging every run and its
+model. Prints Markdown for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import machine_line  # noqa: E402
+from tests.conftest import start_mlflow_server  # noqa: E402
+
+NEEDS_DOWNLOAD = {"examples/news/sweep.yml"}
+
+# About 10 s of training on one core of this project's 2-core machine, in candidates of 1-3 s each, on a
+# numeric table big enough that the data is not free to copy.
+GENERATED_DATA = '''
+"""The generated benchmark data: a classification table of 6000 rows and 30 features."""
+
+
+def load():
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=6000, n_features=30, n_informative=12, random_state=0)
+    return pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]), pd.Series(y, name="label")
+'''
+GENERATED_SWEEP = """
+# About 10 s of training in all (serially), in six candidates: bench/sweep_parallel.py.
+dataset: {loader: bench_data:load}
+metrics: [accuracy, f1]
+split: {test_size: 0.25}
+seed: 7
+candidates:
+  - name: forest
+    estimator: sklearn.ensemble.RandomForestClassifier
+    params: {n_estimators: 150}
+  - name: extra-trees
+    estimator: sklearn.ensemble.ExtraTreesClassifier
+    params: {n_estimators: 200}
+  - name: boosting
+    estimator: sklearn.ensemble.HistGradientBoostingClassifier
+    params: {max_iter: 150}
+  - name: gradient
+    estimator: sklearn.ensemble.GradientBoostingClassifier
+    params: {n_estimators: 60}
+  - name: logreg
+    estimator: [sklearn.preprocessing.StandardScaler, sklearn.linear_model.LogisticRegression]
+    grid: {logisticregression__C: [0.1, 1.0]}
+"""
+
+
+def sweeps(download: bool, workspace: Path) -> dict[str, tuple[Path, Path]]:
+    """label -> (config, the directory the command runs in)."""
+    found = {}
+    for config in sorted(ROOT.glob("examples/*/*.yml")):
+        relative = str(config.relative_to(ROOT))
+        if "candidates:" not in config.read_text() or (relative in NEEDS_DOWNLOAD and not download):
+            continue
+        found[relative] = (config, config.parent)
+    (workspace / "bench_data.py").write_text(GENERATED_DATA)
+    (workspace / "sweep-10s.yml").write_text(textwrap.dedent(GENERATED_SWEEP))
+    found["generated: ~10 s of training"] = (workspace / "sweep-10s.yml", workspace)
+    return found
+
+
+def export_source(ref: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "src"
+
+
+def run_sweep(config: Path, cwd: Path, *, uri: str, experiment: str, env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "mlflow_ci", "train", "--sweep-config", str(config), "--experiment-name", experiment],
+        cwd=cwd,
+        env={**env, "MLFLOW_TRACKING_URI": uri},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the sweep {config} failed:\n{done.stdout}{done.stderr}")
+    return seconds, done.stdout + done.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="REF", help="also time the package at this git ref (e.g. main)")
+    parser.add_argument("--only", help="only the sweeps whose label contains this text")
+    parser.add_argument("--download", action="store_true", help="include sweeps that download their data")
+    parser.add_argument("--show-output", action="store_true", help="print each picked run's output once")
+    args = parser.parse_args()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MLFLOW_CI_"))}
+    base |= {"MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONPATH": str(ROOT / "src")}
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        modes = {"serial": {**base, "MLFLOW_CI_SWEEP_WORKERS": "1"}, "picked": base}
+        if args.before:
+            modes["before"] = {**base, "PYTHONPATH": str(export_source(args.before, scratch))}
+        (scratch / "server").mkdir()
+        (scratch / "work").mkdir()
+        server, uri = start_mlflow_server(scratch / "server")
+        try:
+            print(machine_line())
+            print(f"{args.rounds} rounds; modes: {', '.join(modes)}; tracking: mlflow server on 127.0.0.1\n")
+            table = []
+            for label, (config, cwd) in sweeps(args.download, scratch / "work").items():
+                if args.only and args.only not in label:
+                    continue
+                times: dict[str, list[float]] = {mode: [] for mode in modes}
+                for round_ in range(args.rounds):
+                    order = list(modes) if round_ % 2 == 0 else list(reversed(modes))
+                    for mode in order:
+                        seconds, output = run_sweep(config, cwd, uri=uri, experiment=f"bench-{mode}", env=modes[mode])
+                        times[mode].append(seconds)
+                        if args.show_output and mode == "picked" and round_ == 0:
+                            print(textwrap.indent(output.strip(), "    "))
+                    print(f"  {label}, round {round_ + 1}: " + ", ".join(f"{m} {times[m][-1]:.2f} s" for m in modes))
+                table.append((label, {mode: statistics.median(values) for mode, values in times.items()}))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    header = " | ".join(f"{mode} (s)" for mode in modes)
+    speedups = " | ".join(f"serial / {mode}" for mode in modes if mode != "serial")
+    print(f"\n| sweep | {header} | {speedups} |")
+    print("|---|" + "---:|" * (2 * len(modes) - 1))
+    for label, medians in table:
+        cells = " | ".join(f"{medians[mode]:.2f}" for mode in modes)
+        ratios = " | ".join(f"{medians['serial'] / medians[mode]:.2f}x" for mode in modes if mode != "serial")
+        print(f"| {label} | {cells} | {ratios} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""How a sweep's candidates run: in this process, or in a pool of workers forked from a server that has
+already imported scikit-learn, each with its native threads capped. Outcomes come back as each
+candidate finishes, so the caller can log it and say so while the others train.
+
+Why not a plain process pool: a spawned worker spends more than a second importing scikit-learn, often
+more than a candidate's training, so a pool made the shipped examples slower than training them one
+after another. Here the pool's server starts (and imports) while the parent is still loading the data,
+its workers are forks of it that start in milliseconds, and each gets the data once.
+
+The choice is measured, not guessed: the first candidate trains in this process with every core; if the
+rest would take about that long each and together less than a pool costs to start (POOL_PAYS_OFF), they
+train here too, otherwise in the pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+Job = TypeVar("Job")
+Outcome = TypeVar("Outcome")
+
+# Seconds of remaining training below which a pool cannot win: forking the workers, sending them the data
+# and the fitted models back. Measured by bench/sweep_parallel.py (docs/benchmarks.md).
+POOL_PAYS_OFF = 1.0
+# Imported by the pool's server before any worker forks; what every candidate needs whatever its estimator.
+BASE_PRELOAD = ("numpy", "pandas", "sklearn.base", "sklearn.metrics", "sklearn.model_selection", "sklearn.pipeline")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The decision, made once after the first candidate: how the remaining ones train."""
+
+    workers: int  # 0: in this process
+    threads: int  # native (BLAS/OpenMP) threads per worker
+    reason: str
+
+    @property
+    def in_process(self) -> bool:
+        return self.workers == 0
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def may_use_pool(*, candidates: int, cpus: int, requested: int | None) -> bool:
+    """Whether a pool is possible at all: known before the data loads, so its server can start early."""
+    return candidates > 1 and cpus > 1 and requested != 1 and "forkserver" in multiprocessing.get_all_start_methods()
+
+
+def choose(*, remaining: int, first_seconds: float, cpus: int, requested: int | None) -> Execution:
+    if remaining == 0:
+        return Execution(0, cpus, "one candidate")
+    if requested == 1:
+        return Execution(0, cpus, "MLFLOW_CI_SWEEP_WORKERS=1")
+    if cpus == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return Execution(0, cpus, "one core" if cpus == 1 else "no forkserver on this platform")
+    expected = remaining * first_seconds
+    if expected < POOL_PAYS_OFF:
+        return Execution(
+            0, cpus, f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs"
+        )
+    workers = min(cpus, remaining, requested or cpus)
+    threads = max(1, cpus // workers)
+    return Execution(workers, threads, f"{workers} workers for the other {remaining}, {threads} thread(s) each")
+
+
+def start_server(modules: Iterable[str]) -> None:
+    """Start the pool's server now, importing these modules once (workers are forks of it). Called before
+    the data loads, so the import runs on another core meanwhile; cheap to waste if no pool is used."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(dict.fromkeys([*BASE_PRELOAD, *modules])))
+    multiprocessing.forkserver.ensure_running()
+
+
+# What each worker keeps from its initializer: the data, sent once per worker instead of once per job.
+_worker_data: Any = None
+
+
+def _init_worker(data: Any, threads: int) -> None:
+    global _worker_data
+    _worker_data = data
+    from threadpoolctl import threadpool_limits
+
+    # Kept for the worker's life: two workers with a BLAS or OpenMP pool of every core each would fight.
+    threadpool_limits(limits=threads)
+
+
+def _in_worker(train: Callable[[Any, Any], Any], job: Any) -> Any:
+    return train(job, _worker_data)
+
+
+def run(
+    jobs: Sequence[Job],
+    train: Callable[[Job, Any], Outcome],
+    data: Any,
+    *,
+    requested: int | None = None,
+    cpus: int | None = None,
+    decided: Callable[[Execution], None] = lambda _: None,
+) -> Iterator[tuple[int, Outcome]]:
+    """(index in jobs, outcome) for every job, in the order they finish. `train` must be a module-level
+    function (workers import it by name). The first job's exception, if any, ends the iteration; jobs
+    not yet started are cancelled."""
+    if not jobs:
+        return
+    cpus = cpus or cpu_count()
+    started = time.perf_counter()
+    first = train(jobs[0], data)
+    execution = choose(
+        remaining=len(jobs) - 1, first_seconds=time.perf_counter() - started, cpus=cpus, requested=requested
+    )
+    decided(execution)
+    if execution.in_process:
+        yield 0, first
+        for index in range(1, len(jobs)):
+            yield index, train(jobs[index], data)
+        return
+    pool = ProcessPoolExecutor(
+        execution.workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_init_worker,
+        initargs=(data, execution.threads),
+    )
+    try:
+        # Submitted before the first outcome is handed out: the workers train while the caller logs it.
+        pending: dict[Future[Outcome], int] = {pool.submit(_in_worker, train, jobs[i]): i for i in range(1, len(jobs))}
+        yield 0, first
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=pending.__getitem__):
+                yield pending.pop(future), future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
