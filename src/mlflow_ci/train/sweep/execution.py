@@ -30,6 +30,7 @@ Outcome = TypeVar("Outcome")
 # and the fitted models back. Measured by bench/sweep_parallel.py (docs/benchmarks.md).
 POOL_PAYS_OFF = 1.0
 # Imported by the pool's server before any worker forks; what every candidate needs whatever its estimator.
+_SETTING = "MLFLOW_CI_SWEEP_WORKERS"  # read by inputs.sweep_workers
 BASE_PRELOAD = ("numpy", "pandas", "sklearn.base", "sklearn.metrics", "sklearn.model_selection", "sklearn.pipeline")
 
 
@@ -60,20 +61,23 @@ def may_use_pool(*, candidates: int, cpus: int, requested: int | None) -> bool:
 
 
 def choose(*, remaining: int, first_seconds: float, cpus: int, requested: int | None) -> Execution:
-    if remaining == 0:
-        return Execution(0, cpus, "one candidate")
+    def here(why: str) -> Execution:
+        return Execution(0, cpus, f"{why}: training the other {remaining} in this process")
+
     if requested == 1:
-        return Execution(0, cpus, "MLFLOW_CI_SWEEP_WORKERS=1")
-    if cpus == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
-        return Execution(0, cpus, "one core" if cpus == 1 else "no forkserver on this platform")
+        return here(f"{_SETTING}=1")
+    if cpus == 1:
+        return here("one core")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return here("no forkserver on this platform")
     expected = remaining * first_seconds
     if expected < POOL_PAYS_OFF:
-        return Execution(
-            0, cpus, f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs"
-        )
+        return here(f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs")
     workers = min(cpus, remaining, requested or cpus)
     threads = max(1, cpus // workers)
-    return Execution(workers, threads, f"{workers} workers for the other {remaining}, {threads} thread(s) each")
+    return Execution(
+        workers, threads, f"training the other {remaining} in {workers} worker processes, {threads} thread(s) each"
+    )
 
 
 def start_server(modules: Iterable[str]) -> None:
@@ -110,7 +114,8 @@ def run(
     cpus: int | None = None,
     decided: Callable[[Execution], None] = lambda _: None,
 ) -> Iterator[tuple[int, Outcome]]:
-    """(index in jobs, outcome) for every job, in the order they finish. `train` must be a module-level
+    """(index in jobs, outcome) for every job, in the order they finish; `decided` hears how the jobs after
+    the first run (when there are any). `train` must be a module-level
     function (workers import it by name). The first job's exception, if any, ends the iteration; jobs
     not yet started are cancelled."""
     if not jobs:
@@ -121,7 +126,8 @@ def run(
     execution = choose(
         remaining=len(jobs) - 1, first_seconds=time.perf_counter() - started, cpus=cpus, requested=requested
     )
-    decided(execution)
+    if len(jobs) > 1:
+        decided(execution)
     if execution.in_process:
         yield 0, first
         for index in range(1, len(jobs)):

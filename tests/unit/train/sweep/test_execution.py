@@ -57,7 +57,7 @@ def test_pool_workers_start_with_sklearn_imported_and_capped_threads() -> None:
     jobs = [POOL_PAYS_OFF, 3.0, 0.1, 0.1]
     outcomes = list(execution.run(jobs, sleep_then_report, {"rows": 3}, cpus=2, decided=seen.append))
 
-    assert seen == [Execution(2, 1, "2 workers for the other 3, 1 thread(s) each")]
+    assert seen == [Execution(2, 1, "training the other 3 in 2 worker processes, 1 thread(s) each")]
     order = [index for index, _ in outcomes]
     assert order[0] == 0 and sorted(order) == [0, 1, 2, 3]
     assert order.index(1) == 3, order  # the slow one finished last
@@ -74,7 +74,7 @@ def test_pool_workers_start_with_sklearn_imported_and_capped_threads() -> None:
 @needs_forkserver
 def test_a_failing_job_ends_the_run_with_its_error() -> None:
     execution.start_server([])
-    with pytest.raises(ValueError, match="job -1 failed"):
+    with pytest.raises(ValueError, match="job -1.0 failed"):
         list(execution.run([POOL_PAYS_OFF, -1.0, 0.1], fail_on_negative, None, cpus=2))
-    with pytest.raises(ValueError, match="job -1 failed"):
+    with pytest.raises(ValueError, match="job -1.0 failed"):
         list(execution.run([-1.0, 0.1], fail_on_negative, None, cpus=2))
