@@ -117,9 +117,17 @@ def main() -> None:
     parser.add_argument("--only", help="only the sweeps whose label contains this text")
     parser.add_argument("--download", action="store_true", help="include sweeps that download their data")
     parser.add_argument("--show-output", action="store_true", help="print each picked run's output once")
+    parser.add_argument(
+        "--omp-passive",
+        action="store_true",
+        help="OMP_WAIT_POLICY=PASSIVE in every mode: on a machine loaded by others, OpenMP's spin-waiting can "
+        "stall a fit for a minute and would decide the comparison by itself",
+    )
     args = parser.parse_args()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MLFLOW_CI_"))}
     base |= {"MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONPATH": str(ROOT / "src")}
+    if args.omp_passive:
+        base["OMP_WAIT_POLICY"] = "PASSIVE"
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         modes = {"serial": {**base, "MLFLOW_CI_SWEEP_WORKERS": "1"}, "picked": base}
@@ -130,7 +138,8 @@ def main() -> None:
         server, uri = start_mlflow_server(scratch / "server")
         try:
             print(machine_line())
-            print(f"{args.rounds} rounds; modes: {', '.join(modes)}; tracking: mlflow server on 127.0.0.1\n")
+            omp = "OMP_WAIT_POLICY=PASSIVE" if args.omp_passive else "OpenMP as configured"
+            print(f"{args.rounds} rounds; modes: {', '.join(modes)}; {omp}; tracking: mlflow server on 127.0.0.1\n")
             table = []
             for label, (config, cwd) in sweeps(args.download, scratch / "work").items():
                 if args.only and args.only not in label:

@@ -74,7 +74,10 @@ def choose(*, remaining: int, first_seconds: float, cpus: int, requested: int | 
     if expected < POOL_PAYS_OFF:
         return here(f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs")
     workers = min(cpus, remaining, requested or cpus)
-    threads = max(1, cpus // workers)
+    # One core is left to this process, which logs each finished candidate meanwhile. Too many OpenMP
+    # threads for the cores is not a small loss: their spin-waits made one HistGradientBoosting fit on
+    # 442 rows take 11-55 s instead of 0.2 s on a loaded 2-core machine (docs/benchmarks.md).
+    threads = max(1, (cpus - 1) // workers)
     return Execution(
         workers, threads, f"training the other {remaining} in {workers} worker processes, {threads} thread(s) each"
     )

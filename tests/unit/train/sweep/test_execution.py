@@ -35,8 +35,8 @@ def test_choose(remaining: int, first: float, cpus: int, requested: int | None, 
     decided = choose(remaining=remaining, first_seconds=first, cpus=cpus, requested=requested)
     assert decided.workers == workers, decided
     if workers:
-        assert decided.threads == max(1, cpus // workers)
-        assert decided.threads * decided.workers <= cpus
+        assert decided.threads == max(1, (cpus - 1) // workers)  # a core left for logging
+        assert decided.threads * decided.workers <= max(cpus - 1, workers)
     assert decided.reason
 
 
