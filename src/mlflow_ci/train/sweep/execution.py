@@ -19,8 +19,9 @@ import multiprocessing.forkserver
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from queue import Queue
 from typing import Any, TypeVar
 
 Job = TypeVar("Job")
@@ -144,11 +145,13 @@ def run(
     )
     try:
         # Submitted before the first outcome is handed out: the workers train while the caller logs it.
-        pending: dict[Future[Outcome], int] = {pool.submit(_in_worker, train, jobs[i]): i for i in range(1, len(jobs))}
+        finished: Queue[tuple[int, Future[Outcome]]] = Queue()
+        for index in range(1, len(jobs)):
+            future = pool.submit(_in_worker, train, jobs[index])
+            future.add_done_callback(lambda done, index=index: finished.put((index, done)))
         yield 0, first
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=pending.__getitem__):
-                yield pending.pop(future), future.result()
+        for _ in range(1, len(jobs)):
+            index, future = finished.get()  # in the order they finished, even when several did meanwhile
+            yield index, future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

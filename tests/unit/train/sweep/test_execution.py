@@ -74,7 +74,7 @@ def test_pool_workers_start_with_sklearn_imported_and_capped_threads() -> None:
 @needs_forkserver
 def test_a_failing_job_ends_the_run_with_its_error() -> None:
     execution.start_server([])
-    with pytest.raises(ValueError, match="job -1.0 failed"):
+    with pytest.raises(ValueError, match=r"job -1\.0 failed"):
         list(execution.run([POOL_PAYS_OFF, -1.0, 0.1], fail_on_negative, None, cpus=2))
-    with pytest.raises(ValueError, match="job -1.0 failed"):
+    with pytest.raises(ValueError, match=r"job -1\.0 failed"):
         list(execution.run([-1.0, 0.1], fail_on_negative, None, cpus=2))
