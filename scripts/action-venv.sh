@@ -110,7 +110,7 @@ else
   partial="$venv.partial.$$"
   mkdir -p "$cache"
   rm -rf "$partial"
-  echo "::group::mlflow-ci: installing the locked requirements into $venv"
+  echo "::group::mlflow-ci: installing requirements from the hash-pinned lock into $venv"
   started=$SECONDS
   used=""
   if [ "$installer" != pip ]; then
