@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -145,26 +146,30 @@ def main() -> None:
                 if args.only and args.only not in label:
                     continue
                 times: dict[str, list[float]] = {mode: [] for mode in modes}
+                training: list[float] = []  # serial: the candidates' own seconds, summed
                 for round_ in range(args.rounds):
                     order = list(modes) if round_ % 2 == 0 else list(reversed(modes))
                     for mode in order:
                         seconds, output = run_sweep(config, cwd, uri=uri, experiment=f"bench-{mode}", env=modes[mode])
                         times[mode].append(seconds)
+                        if mode == "serial":
+                            training.append(sum(map(float, re.findall(r"\((\d+\.\d) s\) -> run", output))))
                         if args.show_output and mode == "picked" and round_ == 0:
                             print(textwrap.indent(output.strip(), "    "))
                     print(f"  {label}, round {round_ + 1}: " + ", ".join(f"{m} {times[m][-1]:.2f} s" for m in modes))
-                table.append((label, {mode: statistics.median(values) for mode, values in times.items()}))
+                medians = {mode: statistics.median(values) for mode, values in times.items()}
+                table.append((label, statistics.median(training), medians))
         finally:
             server.terminate()
             server.wait(timeout=30)
     header = " | ".join(f"{mode} (s)" for mode in modes)
     speedups = " | ".join(f"serial / {mode}" for mode in modes if mode != "serial")
-    print(f"\n| sweep | {header} | {speedups} |")
-    print("|---|" + "---:|" * (2 * len(modes) - 1))
-    for label, medians in table:
+    print(f"\n| sweep | training, serial (s) | {header} | {speedups} |")
+    print("|---|---:|" + "---:|" * (2 * len(modes) - 1))
+    for label, trained, medians in table:
         cells = " | ".join(f"{medians[mode]:.2f}" for mode in modes)
         ratios = " | ".join(f"{medians['serial'] / medians[mode]:.2f}x" for mode in modes if mode != "serial")
-        print(f"| {label} | {cells} | {ratios} |")
+        print(f"| {label} | {trained:.1f} | {cells} | {ratios} |")
 
 
 if __name__ == "__main__":
