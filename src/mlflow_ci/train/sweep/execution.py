@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -61,7 +62,11 @@ def may_use_pool(*, candidates: int, cpus: int, requested: int | None) -> bool:
     return candidates > 1 and cpus > 1 and requested != 1 and "forkserver" in multiprocessing.get_all_start_methods()
 
 
-def choose(*, remaining: int, first_seconds: float, cpus: int, requested: int | None) -> Execution:
+def choose(
+    *, remaining: int, first_seconds: float, cpus: int, requested: int | None, server_wait: float = 0.0
+) -> Execution:
+    """`server_wait`: about how long the pool's server may still take to be ready (0 when it is)."""
+
     def here(why: str) -> Execution:
         return Execution(0, cpus, f"{why}: training the other {remaining} in this process")
 
@@ -72,7 +77,7 @@ def choose(*, remaining: int, first_seconds: float, cpus: int, requested: int | 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return here("no forkserver on this platform")
     expected = remaining * first_seconds
-    if expected < POOL_PAYS_OFF:
+    if expected < POOL_PAYS_OFF + server_wait:
         return here(f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs")
     workers = min(cpus, remaining, requested or cpus)
     # One core is left to this process, which logs each finished candidate meanwhile. Too many OpenMP
@@ -84,12 +89,42 @@ def choose(*, remaining: int, first_seconds: float, cpus: int, requested: int | 
     )
 
 
+@dataclass
+class _Server:
+    started: float
+    ready: threading.Event
+
+    def wait_estimate(self) -> float:
+        """0 once ready; before, as long again as it has been importing (a guess that errs towards waiting
+        only for sweeps long enough to repay it)."""
+        return 0.0 if self.ready.is_set() else time.monotonic() - self.started
+
+
+_server: _Server | None = None
+
+
+def _noop() -> None:
+    pass
+
+
 def start_server(modules: Iterable[str]) -> None:
     """Start the pool's server now, importing these modules once (workers are forks of it). Called before
-    the data loads, so the import runs on another core meanwhile; cheap to waste if no pool is used."""
+    the data loads, so the import runs on another core meanwhile; cheap to waste if no pool is used. A
+    probe process, forked as soon as the server is ready, tells when that is."""
+    global _server
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(dict.fromkeys([*BASE_PRELOAD, *modules])))
+    context.set_forkserver_preload(list(dict.fromkeys([*BASE_PRELOAD, __name__, *modules])))
     multiprocessing.forkserver.ensure_running()
+    server = _Server(time.monotonic(), threading.Event())
+
+    def probe() -> None:
+        process = context.Process(target=_noop, daemon=True)
+        process.start()
+        process.join()
+        server.ready.set()
+
+    threading.Thread(target=probe, name="mlflow-ci-forkserver-probe", daemon=True).start()
+    _server = server
 
 
 # What each worker keeps from its initializer: the data, sent once per worker instead of once per job.
@@ -128,7 +163,11 @@ def run(
     started = time.perf_counter()
     first = train(jobs[0], data)
     execution = choose(
-        remaining=len(jobs) - 1, first_seconds=time.perf_counter() - started, cpus=cpus, requested=requested
+        remaining=len(jobs) - 1,
+        first_seconds=time.perf_counter() - started,
+        cpus=cpus,
+        requested=requested,
+        server_wait=_server.wait_estimate() if _server else 0.0,
     )
     if len(jobs) > 1:
         decided(execution)

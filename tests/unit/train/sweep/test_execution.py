@@ -40,6 +40,13 @@ def test_choose(remaining: int, first: float, cpus: int, requested: int | None, 
     assert decided.reason
 
 
+def test_a_server_still_importing_counts_against_the_pool() -> None:
+    ready = choose(remaining=3, first_seconds=0.5, cpus=2, requested=None)
+    importing = choose(remaining=3, first_seconds=0.5, cpus=2, requested=None, server_wait=2.0)
+    assert (ready.workers, importing.workers) == (2, 0)
+    assert choose(remaining=10, first_seconds=1.0, cpus=2, requested=None, server_wait=2.0).workers == 2
+
+
 def test_in_process_keeps_the_order_and_the_process() -> None:
     seen: list[Execution] = []
     outcomes = list(execution.run([0.0, 0.0, 0.0], sleep_then_report, "data", cpus=2, decided=seen.append))
