@@ -98,7 +98,7 @@ def export_source(ref: str, into: Path) -> Path:
 
 def run_sweep(config: Path, cwd: Path, *, uri: str, experiment: str, env: dict[str, str]) -> tuple[float, float, str]:
     """(the whole command's seconds, the sweep's own seconds, its output). The sweep's own time runs from its
-    "training N candidates" line (imports and data loaded) to its last "trained [n/n]" line (every run logged):
+    "training N candidates" line (imports and data loaded) to its last "trained ... -> run" line (all logged):
     the same start-up in every mode, left out, so the machine's noise in it does not drown the difference."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -115,7 +115,7 @@ def run_sweep(config: Path, cwd: Path, *, uri: str, experiment: str, env: dict[s
         lines.append(line)
         if line.startswith("mlflow-ci: training ") and "candidates of" in line:
             sweep_started = time.perf_counter()
-        elif line.startswith("trained ["):
+        elif line.startswith("trained ") and " -> run " in line:
             sweep_done = time.perf_counter()
     code = process.wait(timeout=900)
     seconds = time.perf_counter() - started
