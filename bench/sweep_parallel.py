@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mlflow import MlflowClient  # noqa: E402
+
 from bench.common import machine_line  # noqa: E402
 from tests.conftest import start_mlflow_server  # noqa: E402
 
@@ -124,12 +126,18 @@ def run_sweep(config: Path, cwd: Path, *, uri: str, experiment: str, env: dict[s
     return seconds, sweep_done - sweep_started, "".join(lines)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", metavar="REF", help="also time the package at this git ref (e.g. main)")
     parser.add_argument("--only", help="only the sweeps whose label contains this text")
     parser.add_argument("--download", action="store_true", help="include sweeps that download their data")
+    parser.add_argument(
+        "--store",
+        choices=("server", "sqlite"),
+        default="server",
+        help="a real `mlflow server` on 127.0.0.1, or the embedded sqlite store (no server to start)",
+    )
     parser.add_argument("--show-output", action="store_true", help="print each picked run's output once")
     parser.add_argument(
         "--omp-passive",
@@ -137,7 +145,34 @@ def main() -> None:
         help="OMP_WAIT_POLICY=PASSIVE in every mode: on a machine loaded by others, OpenMP's spin-waiting can "
         "stall a fit for a minute and would decide the comparison by itself",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def measure(
+    label: str, config: Path, cwd: Path, *, modes: dict[str, dict[str, str]], uri: str, args: argparse.Namespace
+) -> tuple[str, float, dict[str, float], dict[str, float]]:
+    """(label, serial training seconds, whole-command medians, sweep-alone medians) over the rounds."""
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    phases: dict[str, list[float]] = {mode: [] for mode in modes}
+    training: list[float] = []  # serial: the candidates' own seconds, summed
+    for round_ in range(args.rounds):
+        order = list(modes) if round_ % 2 == 0 else list(reversed(modes))
+        for mode in order:
+            seconds, phase, output = run_sweep(config, cwd, uri=uri, experiment=f"bench-{mode}", env=modes[mode])
+            times[mode].append(seconds)
+            phases[mode].append(phase)
+            if mode == "serial":
+                training.append(sum(map(float, re.findall(r"\((\d+\.\d) s\) -> run", output))))
+            if args.show_output and mode == "picked" and round_ == 0:
+                print(textwrap.indent(output.strip(), "    "))
+        shown = ", ".join(f"{m} {times[m][-1]:.2f} s (sweep {phases[m][-1]:.2f} s)" for m in modes)
+        print(f"  {label}, round {round_ + 1}: {shown}", flush=True)
+    medians = {mode: statistics.median(values) for mode, values in times.items()}
+    return label, statistics.median(training), medians, {m: statistics.median(v) for m, v in phases.items()}
+
+
+def main() -> None:
+    args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MLFLOW_CI_"))}
     base |= {"MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONPATH": str(ROOT / "src")}
@@ -150,37 +185,25 @@ def main() -> None:
             modes["before"] = {**base, "PYTHONPATH": str(export_source(args.before, scratch))}
         (scratch / "server").mkdir()
         (scratch / "work").mkdir()
-        server, uri = start_mlflow_server(scratch / "server")
+        if args.store == "server":
+            server, uri = start_mlflow_server(scratch / "server")
+        else:
+            server, uri = None, f"sqlite:///{scratch}/server/mlflow.db"
+            MlflowClient(uri).search_experiments()  # creates the tables once, outside the timings
         try:
             print(machine_line(), flush=True)
             omp = "OMP_WAIT_POLICY=PASSIVE" if args.omp_passive else "OpenMP as configured"
-            print(f"{args.rounds} rounds; modes: {', '.join(modes)}; {omp}; tracking: mlflow server on 127.0.0.1\n")
+            store = "mlflow server on 127.0.0.1" if server else "embedded sqlite store"
+            print(f"{args.rounds} rounds; modes: {', '.join(modes)}; {omp}; tracking: {store}\n")
             table = []
             for label, (config, cwd) in sweeps(args.download, scratch / "work").items():
                 if args.only and args.only not in label:
                     continue
-                times: dict[str, list[float]] = {mode: [] for mode in modes}
-                phases: dict[str, list[float]] = {mode: [] for mode in modes}
-                training: list[float] = []  # serial: the candidates' own seconds, summed
-                for round_ in range(args.rounds):
-                    order = list(modes) if round_ % 2 == 0 else list(reversed(modes))
-                    for mode in order:
-                        env = modes[mode]
-                        seconds, phase, output = run_sweep(config, cwd, uri=uri, experiment=f"bench-{mode}", env=env)
-                        times[mode].append(seconds)
-                        phases[mode].append(phase)
-                        if mode == "serial":
-                            training.append(sum(map(float, re.findall(r"\((\d+\.\d) s\) -> run", output))))
-                        if args.show_output and mode == "picked" and round_ == 0:
-                            print(textwrap.indent(output.strip(), "    "))
-                    shown = ", ".join(f"{m} {times[m][-1]:.2f} s (sweep {phases[m][-1]:.2f} s)" for m in modes)
-                    print(f"  {label}, round {round_ + 1}: {shown}", flush=True)
-                medians = {mode: statistics.median(values) for mode, values in times.items()}
-                sweep_medians = {mode: statistics.median(values) for mode, values in phases.items()}
-                table.append((label, statistics.median(training), medians, sweep_medians))
+                table.append(measure(label, config, cwd, modes=modes, uri=uri, args=args))
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
     print_tables(list(modes), table)
 
 
