@@ -13,10 +13,11 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_INPUT=1 \
     PIP_ROOT_USER_ACTION=ignore
-# Dependencies first, from the pinned lock, so a source change does not reinstall them.
+# Dependencies first, from the hash-pinned lock (scripts/lock.sh), so a source change does not reinstall
+# them; --require-hashes refuses any file whose sha256 is not the lock's.
 COPY requirements/runtime.txt /build/requirements/runtime.txt
 RUN python3 -m venv /opt/mlflow-ci \
- && /opt/mlflow-ci/bin/python -m pip install -r /build/requirements/runtime.txt
+ && /opt/mlflow-ci/bin/python -m pip install --require-hashes -r /build/requirements/runtime.txt
 COPY pyproject.toml README.md /build/
 COPY src /build/src
 # --no-deps: everything the package needs came from the lock above. pip, setuptools and wheel are

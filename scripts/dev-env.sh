@@ -7,7 +7,11 @@ stamp=".venv/.installed-$(cat pyproject.toml requirements/runtime.txt | "$python
 if [ ! -f "$stamp" ]; then
   echo "dev-env: installing into .venv (a few minutes the first time)" >&2
   "$python" -m venv .venv
-  .venv/bin/python -m pip install --disable-pip-version-check --quiet -c requirements/runtime.txt -e '.[dev]'
+  # The lock's pins without their hashes: pip turns hash-checking on for a constraints file with hashes, and
+  # the editable install of this package has no file to hash.
+  "$python" -c 'import re, sys; print(re.sub(r"\s*\\\n\s*--hash=\S+|\s*--hash=\S+", "", open(sys.argv[1]).read()))' \
+    requirements/runtime.txt > .venv/runtime-pins.txt
+  .venv/bin/python -m pip install --disable-pip-version-check --quiet -c .venv/runtime-pins.txt -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 # The backend tests' servers (PostgreSQL, MariaDB, Azurite; Node.js and npm when missing): apt and npm, only

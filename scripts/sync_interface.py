@@ -74,7 +74,7 @@ def render_action() -> str:
         "runs:",
         "  using: composite",
         "  steps:",
-        "    - name: Set up mlflow-ci (a venv cached on the runner by the hash of the pinned requirements)",
+        "    - name: Set up mlflow-ci (a venv from the hash-pinned lock, installed with uv, reused on the runner)",
         "      id: setup",
         "      shell: bash",
         "      env:",

@@ -468,3 +468,21 @@ def secret_values(values: Mapping[str, str], environ: Mapping[str, str]) -> list
     secrets += [uri_password(values[p.name]) for p in PARAMETERS if p.secret == "uri-password"]
     secrets += [values[p.name] for p in PARAMETERS if p.secret == "value"]
     return list(dict.fromkeys(s for s in secrets if s))
+
+
+SWEEP_WORKERS = "MLFLOW_CI_SWEEP_WORKERS"
+
+
+def sweep_workers(environ: Mapping[str, str]) -> int | None:
+    """At most how many processes a sweep trains in ($MLFLOW_CI_SWEEP_WORKERS; 1: all in the step's own
+    process). None when unset: the sweep decides (train/sweep/execution.py)."""
+    text = environ.get(SWEEP_WORKERS, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(
+            SWEEP_WORKERS,
+            f"is '{text}', not a number of processes",
+            "use a whole number, 1 or more (1 trains every candidate in the step's own process), or unset it",
+        )
+    return int(text)

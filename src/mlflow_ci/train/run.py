@@ -18,7 +18,7 @@ from mlflow_ci.dvc import pull as dvc_pull
 from mlflow_ci.dvc import version as dvc_version
 from mlflow_ci.errors import InputError
 from mlflow_ci.github.context import Context
-from mlflow_ci.inputs import Settings
+from mlflow_ci.inputs import Settings, sweep_workers
 from mlflow_ci.tracking import stores
 from mlflow_ci.tracking.tags import run_tags
 from mlflow_ci.train import command
@@ -71,10 +71,12 @@ def run(
     workspace = ctx.workspace_dir
     plan = None
     if settings.sweep_config:
+        workers = sweep_workers(environ)
         require_sweep_libraries()
-        from mlflow_ci.train.sweep import config
+        from mlflow_ci.train.sweep import config, fit
 
         plan = config.load(settings.sweep_config, workspace)
+        fit.prepare(plan, workers=workers)  # the workers' imports run while DVC pulls and the data loads
     uses_dvc = dvc_project.enabled(settings.dvc, workspace)
     if uses_dvc:
         dvc_pull.prepare(settings.dvc, workspace, environ, write=write, warn=warn)
@@ -98,13 +100,13 @@ def run(
             found = client.get_run(run_id)
             runs.append(TrainedRun(found.info.run_name or run_id, run_id, dict(found.data.metrics)))
     if plan is not None:
-        from mlflow_ci.train.sweep import datasets, fit, log
+        from mlflow_ci.train.sweep import datasets, log
 
         x, y = datasets.load(plan.dataset, plan.path, workspace)
         write(f"mlflow-ci: training {len(plan.candidates)} candidates of {plan.path}\n")
-        outcomes = fit.train_all(plan, x, y)
-        logged = log.log_outcomes(settings.tracking_uri, experiment_id, plan, outcomes, tags, write)
-        runs += [TrainedRun(o.candidate.name, r, o.metrics) for o, r in zip(outcomes, logged, strict=True)]
+        outcomes = fit.train_each(plan, x, y, workers=workers, decided=lambda e: write(f"mlflow-ci: {e.reason}\n"))
+        logged = log.log_each(settings.tracking_uri, experiment_id, plan, outcomes, tags, write)
+        runs += [TrainedRun(outcome.candidate.name, run_id, outcome.metrics) for outcome, run_id in logged]
     data = None
     if uses_dvc:
         data = dvc_version.data_version(workspace)

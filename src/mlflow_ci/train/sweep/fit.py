@@ -1,27 +1,26 @@
-"""Fitting a sweep's candidates: in parallel (one process each, up to the cores), each scored on held-out
-rows or by cross-validation. Workers only train; the parent logs (log.py), so only it needs MLflow."""
+"""Fitting a sweep's candidates, each scored on held-out rows or by cross-validation, in this process or in a
+pool of workers (execution.py decides, after the first candidate). Workers only train; the parent logs
+(log.py), so only it needs MLflow."""
 
 from __future__ import annotations
 
 import io
-import os
 import time
-from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 from mlflow_ci.errors import CandidateFailed
 from mlflow_ci.scoring import METRICS
+from mlflow_ci.train.sweep import execution
 from mlflow_ci.train.sweep.config import Candidate, Sweep
 
 
 @dataclass(frozen=True)
 class Job:
+    """One candidate's training, without the data: a worker gets the data once, not with every job."""
+
     candidate: Candidate
-    x: Any
-    y: Any
     metrics: tuple[str, ...]
     test_size: float
     cv: int
@@ -72,12 +71,13 @@ def _predictions(model: Any, x: Any, needs: set[str]) -> dict[str, Any]:
     return out
 
 
-def train_one(job: Job) -> Outcome:
-    """Fit and score one candidate (runs in a worker process)."""
+def train_one(job: Job, data: tuple[Any, Any]) -> Outcome:
+    """Fit and score one candidate on data = (x, y), in this process or a worker."""
     import numpy as np
     from sklearn.base import clone
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+    x, y = data
     started = time.perf_counter()
     model = _with_seed(job.candidate.build(), job.seed, job.candidate.params)
     if job.text:
@@ -91,18 +91,18 @@ def train_one(job: Job) -> Outcome:
     if job.cv:
         splitter = (StratifiedKFold if job.is_classifier else KFold)(job.cv, shuffle=True, random_state=job.seed)
         truths, predictions = [], []
-        for train_index, test_index in splitter.split(np.zeros(len(job.y)), job.y):
-            fold = clone(model).fit(_rows(job.x, train_index), _rows(job.y, train_index))
-            truths.append(_rows(job.y, test_index))
-            predictions.append(_predictions(fold, _rows(job.x, test_index), needs))
+        for train_index, test_index in splitter.split(np.zeros(len(y)), y):
+            fold = clone(model).fit(_rows(x, train_index), _rows(y, train_index))
+            truths.append(_rows(y, test_index))
+            predictions.append(_predictions(fold, _rows(x, test_index), needs))
         y_true = np.concatenate([np.asarray(t) for t in truths])
         predicted = {k: np.concatenate([p[k] for p in predictions]) for k in predictions[0]}
-        model.fit(job.x, job.y)
-        sample = _example(_rows(job.x, np.arange(min(5, len(job.y)))))
+        model.fit(x, y)
+        sample = _example(_rows(x, np.arange(min(5, len(y)))))
     else:
-        stratify = job.y if job.is_classifier else None
+        stratify = y if job.is_classifier else None
         x_train, x_test, y_train, y_true = train_test_split(
-            job.x, job.y, test_size=job.test_size, random_state=job.seed, stratify=stratify
+            x, y, test_size=job.test_size, random_state=job.seed, stratify=stratify
         )
         model.fit(x_train, y_train)
         predicted = _predictions(model, x_test, needs)
@@ -127,26 +127,48 @@ def _confusion_png(y_true: Any, y_pred: Any, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def train_all(sweep: Sweep, x: Any, y: Any, workers: int | None = None) -> list[Outcome]:
-    """Every candidate, in parallel across the cores; results keep the config's order."""
+def jobs_of(sweep: Sweep, x: Any) -> list[Job]:
     text = False
     if hasattr(x, "columns") and len(x.columns) == 1:
         from pandas.api.types import is_numeric_dtype
 
         text = not is_numeric_dtype(x.iloc[:, 0])
-    jobs = [
-        Job(c, x, y, sweep.metrics, sweep.test_size, sweep.cv, sweep.seed, sweep.is_classifier, text)
+    return [
+        Job(c, sweep.metrics, sweep.test_size, sweep.cv, sweep.seed, sweep.is_classifier, text)
         for c in sweep.candidates
     ]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+
+
+def preload(sweep: Sweep) -> list[str]:
+    """What a worker imports to train this sweep: this module, the estimators' modules, pyplot for the
+    confusion matrix. The pool's server imports them once; its workers are forks of it."""
+    modules = [__name__, "mlflow_ci.scoring", "sklearn.preprocessing"]
+    modules += [path.rpartition(".")[0] for candidate in sweep.candidates for path in candidate.estimator]
+    if sweep.is_classifier:
+        modules.append("matplotlib.pyplot")
+    return modules
+
+
+def prepare(sweep: Sweep, *, workers: int | None) -> None:
+    """Start the pool's server, if a pool may be used, before the data loads (its imports overlap)."""
+    if execution.may_use_pool(candidates=len(sweep.candidates), cpus=execution.cpu_count(), requested=workers):
+        execution.start_server(preload(sweep))
+
+
+def train_each(
+    sweep: Sweep,
+    x: Any,
+    y: Any,
+    *,
+    workers: int | None = None,
+    decided: Callable[[execution.Execution], None] = lambda _: None,
+) -> Iterator[tuple[int, Outcome]]:
+    """(index in the config, outcome) for every candidate, as each finishes. `workers`: at most this many
+    processes (1: all in this process); None: as execution.py decides."""
     try:
-        if workers == 1:
-            return [train_one(job) for job in jobs]
-        # spawn, not fork: the parent holds MLflow's HTTP sessions and threads, which fork would copy.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            return list(pool.map(train_one, jobs))
+        yield from execution.run(jobs_of(sweep, x), train_one, (x, y), requested=workers, decided=decided)
     except Exception as exc:  # whatever scikit-learn raises on this data: one error, no traceback
         raise CandidateFailed(
             f"a candidate of {sweep.path} failed to train: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}"
-            ": check its parameters against the data (no run was logged)"
+            ": check its parameters against the data"
         ) from None

@@ -1,7 +1,11 @@
-"""Logging a sweep's fitted candidates: each becomes one tagged MLflow run with params and metrics in one
-log_batch, the model (signature, input example, explicit pip requirements), a confusion matrix for
-classifiers and metrics.json. One run after another, so no two processes write to the store at once (the
-embedded sqlite store would lock)."""
+"""Logging a sweep's fitted candidates as each finishes: each becomes one tagged MLflow run with params and
+metrics in one log_batch, the model (signature, input example, explicit pip requirements), a confusion
+matrix for classifiers and metrics.json, then one progress line. Only this process logs, one run after
+another, so no two processes write to the store at once (the embedded sqlite store would lock); the
+other candidates go on training meanwhile.
+
+If a candidate fails, the runs already logged are marked FAILED: a search for finished runs (best-run,
+every scope) never picks a run of a sweep that did not complete."""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlflow_ci.errors import CandidateFailed
 from mlflow_ci.tracking.tags import TAG_CANDIDATE, TAG_SWEEP
 from mlflow_ci.train.sweep.config import Sweep
 from mlflow_ci.train.sweep.fit import Outcome
@@ -64,59 +69,86 @@ def record(
     return run_id
 
 
-def log_outcomes(
+def log_each(
     tracking_uri: str,
     experiment_id: str,
     sweep: Sweep,
-    outcomes: list[Outcome],
+    outcomes: Iterable[tuple[int, Outcome]],
     tags: Mapping[str, str],
     write: Callable[[str], None],
-) -> list[str]:
-    """One finished run per outcome; returns their ids in the config's order."""
+) -> list[tuple[Outcome, str]]:
+    """One finished run per (index, outcome) as they come; returns (outcome, run id) in the config's order."""
     import mlflow
-    from mlflow.models import infer_signature
 
     mlflow.set_tracking_uri(tracking_uri)
     # log_model needs the run active; start_run(run_id) refuses a run outside the active experiment.
     mlflow.set_experiment(experiment_id=experiment_id)
     client = mlflow.MlflowClient(tracking_uri)
     requirements = pip_requirements()
-    split = {"cv": str(sweep.cv)} if sweep.cv else {"test_size": str(sweep.test_size)}
-    run_ids: list[str] = []
-    for outcome in outcomes:
-        candidate = outcome.candidate
-        params = {
-            "estimator": "+".join(candidate.estimator),
-            "dataset": sweep.dataset.describe(),
-            "seed": str(sweep.seed),
-            **split,
-            **{key: str(value) for key, value in candidate.params.items()},
-        }
-        run_id = record(
-            client,
-            experiment_id,
-            candidate.name,
-            {**tags, TAG_CANDIDATE: candidate.name, TAG_SWEEP: str(sweep.path)},
-            params,
-            outcome.metrics,
-        )
-        with mlflow.start_run(run_id=run_id), _quiet("mlflow.sklearn"):
-            # cloudpickle, not MLflow's default skops, which refuses tree models unless told their types.
-            mlflow.sklearn.log_model(
-                outcome.model,
-                name="model",
-                signature=infer_signature(outcome.sample, outcome.model.predict(outcome.sample)),
-                input_example=outcome.sample,
-                pip_requirements=requirements,
-                serialization_format="cloudpickle",
+    logged: dict[int, tuple[Outcome, str]] = {}
+    try:
+        for index, outcome in outcomes:
+            run_id = _log_one(client, experiment_id, sweep, outcome, tags, requirements)
+            logged[index] = (outcome, run_id)
+            shown = ", ".join(f"{name} {value:.4g}" for name, value in outcome.metrics.items())
+            write(
+                f"trained [{len(logged)}/{len(sweep.candidates)}] {outcome.candidate.name}: {shown}"
+                f" ({outcome.seconds:.1f} s) -> run {run_id}\n"
             )
-            with tempfile.TemporaryDirectory() as scratch:
-                folder = Path(scratch)
-                (folder / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2), encoding="utf-8")
-                if outcome.confusion_png is not None:
-                    (folder / "confusion_matrix.png").write_bytes(outcome.confusion_png)
-                client.log_artifacts(run_id, str(folder))
-        shown = ", ".join(f"{name} {value:.4g}" for name, value in outcome.metrics.items())
-        write(f"trained {candidate.name}: {shown} ({outcome.seconds:.1f} s) -> run {run_id}\n")
-        run_ids.append(run_id)
-    return run_ids
+    except CandidateFailed as exc:
+        for _, run_id in logged.values():
+            client.set_terminated(run_id, status="FAILED")
+        done = (
+            f"the {len(logged)} runs of candidates that finished are marked FAILED, so no search picks them"
+            if logged
+            else "no run was logged"
+        )
+        raise CandidateFailed(f"{exc} ({done})") from None
+    return [logged[index] for index in sorted(logged)]
+
+
+def _log_one(
+    client: MlflowClient,
+    experiment_id: str,
+    sweep: Sweep,
+    outcome: Outcome,
+    tags: Mapping[str, str],
+    requirements: list[str],
+) -> str:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    candidate = outcome.candidate
+    split = {"cv": str(sweep.cv)} if sweep.cv else {"test_size": str(sweep.test_size)}
+    params = {
+        "estimator": "+".join(candidate.estimator),
+        "dataset": sweep.dataset.describe(),
+        "seed": str(sweep.seed),
+        **split,
+        **{key: str(value) for key, value in candidate.params.items()},
+    }
+    run_id = record(
+        client,
+        experiment_id,
+        candidate.name,
+        {**tags, TAG_CANDIDATE: candidate.name, TAG_SWEEP: str(sweep.path)},
+        params,
+        outcome.metrics,
+    )
+    with mlflow.start_run(run_id=run_id), _quiet("mlflow.sklearn"):
+        # cloudpickle, not MLflow's default skops, which refuses tree models unless told their types.
+        mlflow.sklearn.log_model(
+            outcome.model,
+            name="model",
+            signature=infer_signature(outcome.sample, outcome.model.predict(outcome.sample)),
+            input_example=outcome.sample,
+            pip_requirements=requirements,
+            serialization_format="cloudpickle",
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            (folder / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2), encoding="utf-8")
+            if outcome.confusion_png is not None:
+                (folder / "confusion_matrix.png").write_bytes(outcome.confusion_png)
+            client.log_artifacts(run_id, str(folder))
+    return run_id
