@@ -104,4 +104,4 @@ def exit_codes() -> set[int]:
     """The exit codes the table in errors.py documents (0 included)."""
     from mlflow_ci.errors import EXIT_CODES
 
-    return {code.code for code in EXIT_CODES}
+    return set(EXIT_CODES)

@@ -21,13 +21,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mlflow import MlflowClient
 
-from mlflow_ci import params
+from mlflow_ci import inputs as params
 from tests.conftest import free_port
 from tests.helpers import gh
 from tests.helpers.cli import Answer, assert_contract, clean_environ, exit_codes, files_under, run_main
 from tests.helpers.mlflow_runs import log_run
 
 SECRET = "pr0perty-s3cret-never-shown"
+NAMES = [command.name for command in params.COMMANDS]
 EXAMPLES = int(os.environ.get("MLFLOW_CI_PROPERTY_EXAMPLES", "120"))
 
 # --- the world the examples run in: a store that exists, with a run, a model and a deleted experiment --------
@@ -200,7 +201,7 @@ def invocations(draw: st.DrawFn, server: str, store: Path) -> dict:
             continue
         values[param.name] = draw(value_of(param, server, store))
     return {
-        "command": draw(st.sampled_from([*params.COMMANDS, *params.COMMANDS, "", "bogus", "--help"])),
+        "command": draw(st.sampled_from([*NAMES, *NAMES, "", "bogus", "--help"])),
         "values": values,
         "as_env": draw(st.sets(st.sampled_from(sorted(values)), max_size=len(values)) if values else st.just(set())),
         "junk": draw(

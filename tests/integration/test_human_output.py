@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from mlflow_ci import params
+from mlflow_ci import inputs as params
 from tests.conftest import ROOT
 from tests.helpers import gh
 from tests.helpers.cli import ANSI, assert_contract, clean_environ, exit_codes, run_main
@@ -49,7 +49,8 @@ def test_off_github_a_person_reads_the_verdict_the_top_runs_and_the_outputs_once
     assert answer.code == 0
     assert "accuracy 0.93 passed the gate" in answer.stdout
     assert not ANSI.search(answer.output)  # not a terminal: no colour
-    table = [line for line in answer.stdout.splitlines() if any(run_id[:8] in line for run_id in ids)]
+    result = answer.stdout.partition("outputs:")[0]
+    table = [line for line in result.splitlines() if any(run_id[:8] in line for run_id in ids)]
     assert len(table) == 3 and all(re.search(r"\b\d\d:\d\d\b", row) for row in table)  # short id and time per row
     assert ["0.93" in table[0], "0.91" in table[1], "0.88" in table[2]] == [True] * 3
     # The outputs once, in one format: each output that has a value on one line; empty ones left out.
