@@ -51,7 +51,8 @@ def build_parser(command: inputs.Command | None = None) -> argparse.ArgumentPars
             usage="mlflow-ci [<command>] [flags]",
             description="Find the best MLflow run, gate it, register it on main.\n\ncommands (default: ci):\n"
             + listing
-            + "\n\nRun `mlflow-ci <command> --help` for the flags a command reads.",
+            + "\n\nRun `mlflow-ci <command> --help` for the flags a command reads.\n\nexample:\n  "
+            + inputs.COMMANDS_BY_NAME["ci"].example,
             epilog=f"{ENVIRONMENT} {exit_codes_line()}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             allow_abbrev=False,
