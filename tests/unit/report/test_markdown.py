@@ -221,8 +221,10 @@ def test_candidates_show_the_params_that_differ(make):
     ]
     md = report.summary_markdown(make([0.9, 0.8, 0.7], params=params))
     table = tables(check_well_formed(md))[1]
-    assert table.header == ["#", "run", "accuracy", "C", "model"]  # seed is the same everywhere
-    assert table.rows[2][3:] == ["", "svm"]
+    # seed is the same everywhere; each row has the run's short id and start time
+    assert table.header == ["#", "run", "run id", "started (UTC)", "accuracy", "C", "model"]
+    assert table.rows[2][5:] == ["", "svm"]
+    assert all(len(row[2]) == 8 and re.fullmatch(r"\d\d-\d\d \d\d:\d\d", row[3]) for row in table.rows)
 
 
 def test_text_from_mlflow_cannot_break_the_markdown(make):
