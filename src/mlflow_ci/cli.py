@@ -90,10 +90,26 @@ def _hint(word: str, known: Sequence[str]) -> str:
     return f": {suggestion}" if suggestion else ""
 
 
+def _command_word(argv: list[str]) -> int | None:
+    """Where the command is: the first word that is not a flag or a flag's value (flags may come first)."""
+    valued = {p.flag for p in inputs.PARAMETERS}
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if not word.startswith("-"):
+            return index
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        # An unknown flag most likely takes a value too (--metrc accuracy), unless a command follows it.
+        unknown = word.startswith("--") and "=" not in word and word not in _flags()
+        index += 2 if word in valued or (unknown and following not in inputs.COMMANDS_BY_NAME) else 1
+    return None
+
+
 def _split_command(argv: list[str], environ: MutableMapping[str, str]) -> tuple[inputs.Command | None, list[str]]:
-    """The command (first word, else INPUT_COMMAND, else ci) and the flags after it; None for `mlflow-ci --help`."""
-    if argv and not argv[0].startswith("-"):
-        name, rest = argv[0], argv[1:]
+    """The command (its word, else INPUT_COMMAND, else ci) and the other words; None for `mlflow-ci --help`."""
+    at = _command_word(argv)
+    if at is not None:
+        name, rest = argv[at], argv[:at] + argv[at + 1 :]
         if name not in inputs.COMMANDS_BY_NAME:
             names = [c.name for c in inputs.COMMANDS]
             raise UsageError(f"unknown command '{name}'{_hint(name, names)} (commands: {', '.join(names)})")
@@ -117,8 +133,8 @@ def parse_args(argv: Sequence[str], environ: MutableMapping[str, str]) -> tuple[
             raise UsageError(f"unknown flag {flag}{_hint(flag, _flags())} (see {shown} --help)")
         raise UsageError(f"unexpected argument '{word}' (a flag's value goes right after it): see {shown} --help")
     values = vars(args)
-    if argv and not argv[0].startswith("-"):
-        values["command"] = argv[0]
+    if command is not None and len(rest) < len(argv):  # the command was on the command line
+        values["command"] = command.name
     return values, bool(values.pop("json"))
 
 
