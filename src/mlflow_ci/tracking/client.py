@@ -44,6 +44,8 @@ def apply_client_defaults(environ: MutableMapping[str, str]) -> None:
 
 def local_store(uri: str) -> Path | None:
     """The file or folder a local store lives in (relative to the current directory), else None."""
+    if uri in ("databricks", "databricks-uc", "uc"):  # names, not paths, to MLflow
+        return None
     parts = urlsplit(uri)
     if parts.scheme == "sqlite":
         path = uri.removeprefix("sqlite://").removeprefix("/")  # sqlite:///rel.db, sqlite:////abs.db
