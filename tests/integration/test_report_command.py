@@ -70,7 +70,7 @@ def test_report_writes_the_summary_and_metrics_json_to_the_workspace(tmp_path, m
 
     rendered = render(step.summary)
     table = tables(rendered)[1]
-    assert table.column("#")[0] == "1 🏆" and len(table.rows) == 10 and table.header[3:] == ["depth"]
+    assert table.column("#")[0] == "1 🏆" and len(table.rows) == 10 and table.header[5:] == ["depth"]
     assert f'href="{mlflow_server}/#/experiments/{experiment_id}/runs/{ranked[9]}"' in rendered
     chart = parse_xychart(mermaid_blocks(rendered)[0])
     assert chart.bars == [pytest.approx([c["value"] for c in document["candidates"]])]
