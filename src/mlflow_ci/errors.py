@@ -7,10 +7,13 @@ from __future__ import annotations
 
 EXIT_CODES: dict[int, str] = {
     0: "ok",
-    1: "the gate failed, nothing to pick, or training, DVC or the report failed",
-    2: "bad input",
+    1: "the gate failed or there is nothing to pick (no run with the metric, no logged model)",
+    2: "bad input (checked before anything touches the server)",
     3: "MLflow server or registry error",
+    4: "training failed (train-command, a sweep candidate, DVC)",
+    5: "the report or the dvc.lock commit could not be written",
 }
+TRAINING_FAILED, WRITE_FAILED = 4, 5
 
 
 def exit_codes_line() -> str:
@@ -30,7 +33,8 @@ class InputError(CIError):
     exit_code = 2
 
     def __init__(self, name: str, problem: str, fix: str) -> None:
-        super().__init__(f"input '{name}' {problem}: {fix}.")
+        end = "" if fix.endswith(("?", ".")) else "."
+        super().__init__(f"input '{name}' {problem}: {fix}{end}")
         self.input_name = name
         self.title = f"input {name}"
 
@@ -57,14 +61,17 @@ class NoModel(CIError):
 
 
 class TrainFailed(CIError):
+    exit_code = TRAINING_FAILED
     title = "train-command failed"
 
 
 class CandidateFailed(CIError):
+    exit_code = TRAINING_FAILED
     title = "sweep candidate failed"
 
 
 class DvcError(CIError):
+    exit_code = TRAINING_FAILED
     title = "dvc"
 
 
@@ -73,10 +80,19 @@ class PullFailed(DvcError):
 
 
 class LockCommitFailed(CIError):
+    exit_code = WRITE_FAILED
     title = "dvc-commit-lock"
 
 
 class ReportError(CIError):
     """The report could not be written."""
 
+    exit_code = WRITE_FAILED
     title = "report"
+
+
+class UsageError(CIError):
+    """The command line itself is wrong: an unknown flag or command (with the closest one, when there is one)."""
+
+    exit_code = 2
+    title = "command line"

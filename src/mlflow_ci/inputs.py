@@ -31,16 +31,71 @@ class Command:
     fails_on_gate: bool = False  # a failed gate fails the step (unless fail-on-gate is false)
     reports: bool = False  # says what would be registered, and writes the report files anywhere
     rolls_back: bool = False  # moves the alias back to an earlier version
+    summary: str = ""  # one line for `mlflow-ci --help`
+    example: str = ""  # the command line `mlflow-ci <command> --help` ends with
+
+    def reads(self, param: Param) -> bool:
+        """Whether this command reads `param` (its help shows only those)."""
+        return not param.read_by or any(getattr(self, capability) for capability in param.read_by)
+
+    def requires(self, param: Param) -> bool:
+        return any(getattr(self, capability) for capability in param.required_by)
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("ci", trains=True, searches=True, gates=True, may_register=True, fails_on_gate=True),
-    Command("train", trains=True),
-    Command("best-run", searches=True),
-    Command("gate", searches=True, gates=True, fails_on_gate=True),
-    Command("register", searches=True, may_register=True),
-    Command("report", searches=True, gates=True, reports=True),
-    Command("rollback", rolls_back=True),
+    Command(
+        "ci",
+        trains=True,
+        searches=True,
+        gates=True,
+        may_register=True,
+        fails_on_gate=True,
+        summary="train (when train-command or sweep-config is set), find the best run, gate it, register it on main",
+        example="mlflow-ci ci --experiment-name news --metric accuracy --threshold 0.85 --model-name News "
+        "--stage Production",
+    ),
+    Command(
+        "train",
+        trains=True,
+        summary="train only: run train-command and/or the sweep-config sweep, one tagged run per candidate",
+        example="mlflow-ci train --experiment-name news --sweep-config examples/news/sweep-sample.yml",
+    ),
+    Command(
+        "best-run",
+        searches=True,
+        summary="find the best finished run by the metric (and compare it with production)",
+        example="mlflow-ci best-run --experiment-name news --metric rmse --greater-is-better false --json",
+    ),
+    Command(
+        "gate",
+        searches=True,
+        gates=True,
+        fails_on_gate=True,
+        summary="find the best run and gate it on threshold and min-improvement; exit 1 when it fails",
+        example="mlflow-ci gate --experiment-name news --metric accuracy --threshold 0.85",
+    ),
+    Command(
+        "register",
+        searches=True,
+        may_register=True,
+        summary="find the best run and register it (register: always off the default branch)",
+        example="mlflow-ci register --experiment-name news --metric accuracy --model-name News --alias champion "
+        "--register always",
+    ),
+    Command(
+        "report",
+        searches=True,
+        gates=True,
+        reports=True,
+        summary="the best run, production and the gate's verdict as report.md and metrics.json; never fails",
+        example="mlflow-ci report --experiment-name news --metric accuracy --model-name News --alias production",
+    ),
+    Command(
+        "rollback",
+        rolls_back=True,
+        summary="move the alias (and stage) back to the version that held it before, or to to-version",
+        example="mlflow-ci rollback --experiment-name news --model-name News --alias production",
+    ),
 )
 COMMANDS_BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 
@@ -54,6 +109,8 @@ class Param:
     choices: tuple[str, ...] = ()
     secret: str = ""  # "uri-password": mask the password in a URI; "value": mask the whole value
     action_default: str = ""  # the default in action.yml when it differs from the CLI's (an expression)
+    read_by: tuple[str, ...] = ()  # the Command capabilities that read it (trains, searches...); () = all
+    required_by: tuple[str, ...] = ()  # the capabilities that cannot do without it
 
     @property
     def flag(self) -> str:
@@ -108,19 +165,31 @@ PARAMETERS: tuple[Param, ...] = (
         "`databricks` (the workspace registry). Default: `$MLFLOW_REGISTRY_URI`, else MLflow's own choice for "
         "the tracking URI.",
         secret="uri-password",
+        read_by=("searches", "rolls_back"),
     ),
     Param(
         "experiment-name",
         "The MLflow experiment to search (Databricks: a workspace path such as `/Users/me/exp`). Required.",
+        required_by=("trains", "searches", "rolls_back"),
     ),
-    Param("metric", "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required (except for `train`)."),
     Param(
-        "greater-is-better", "`true` when a higher metric is better; `false` for losses such as rmse.", "true", "bool"
+        "metric",
+        "The metric that ranks runs, as logged (e.g. `accuracy`, `rmse`). Required (except for `train`).",
+        read_by=("searches",),
+        required_by=("searches",),
+    ),
+    Param(
+        "greater-is-better",
+        "`true` when a higher metric is better; `false` for losses such as rmse.",
+        "true",
+        "bool",
+        read_by=("searches",),
     ),
     Param(
         "threshold",
         "Absolute bar the best run's metric must reach (in the metric's direction). Empty: no absolute bar.",
         kind="float",
+        read_by=("gates",),
     ),
     Param(
         "min-improvement",
@@ -128,6 +197,7 @@ PARAMETERS: tuple[Param, ...] = (
         "units (`0`: at least as good). Skipped, with a note, while no model holds it. Empty: no "
         "comparison.",
         kind="float",
+        read_by=("gates",),
     ),
     Param(
         "confidence",
@@ -135,21 +205,30 @@ PARAMETERS: tuple[Param, ...] = (
         "run's lead over production; `min-improvement` then passes only when the interval's lower bound reaches "
         "it. Empty: the point estimate decides.",
         kind="float",
+        read_by=("gates",),
     ),
     Param(
         "eval-data",
         "A CSV or Parquet file of held-out rows (relative to the workspace): the best run's model and the "
         "production model are both scored on it, and the gate compares those scores.",
+        read_by=("gates",),
     ),
-    Param("eval-target", "The column of `eval-data` holding the labels. Required with `eval-data`."),
+    Param(
+        "eval-target", "The column of `eval-data` holding the labels. Required with `eval-data`.", read_by=("gates",)
+    ),
     Param(
         "require-same-data",
         "`true`: when the best run and production logged their metric on different data (dataset digests or "
         "DVC data versions differ), the gate fails instead of only saying so.",
         "false",
         "bool",
+        read_by=("gates",),
     ),
-    Param("filter", "Extra MLflow search filter ANDed to the query, e.g. `params.model = 'lr' and tags.team = 'nlp'`."),
+    Param(
+        "filter",
+        "Extra MLflow search filter ANDed to the query, e.g. `params.model = 'lr' and tags.team = 'nlp'`.",
+        read_by=("searches",),
+    ),
     Param(
         "scope",
         "Which runs compete: `experiment` (all finished runs), `commit` (runs of this commit) "
@@ -157,37 +236,56 @@ PARAMETERS: tuple[Param, ...] = (
         "experiment",
         "choice",
         ("experiment", "commit", "workflow-run"),
+        read_by=("searches",),
     ),
-    Param("run-id", "Take this run instead of searching: a promote job registers exactly what an earlier job gated."),
-    Param("model-name", "Registered model name. Required to register and to compare with production."),
+    Param(
+        "run-id",
+        "Take this run instead of searching: a promote job registers exactly what an earlier job gated.",
+        read_by=("searches",),
+    ),
+    Param(
+        "model-name",
+        "Registered model name. Required to register and to compare with production.",
+        read_by=("searches", "rolls_back"),
+        required_by=("rolls_back",),
+    ),
     Param(
         "stage",
         "Legacy registry stage to move the new version to (`Staging` or `Production`), "
         "archiving the previous holder, where the registry still supports stages.",
+        read_by=("searches", "rolls_back"),
     ),
-    Param("alias", "Alias to point at the new version. Default: `stage` lower-cased (`production`)."),
+    Param(
+        "alias",
+        "Alias to point at the new version. Default: `stage` lower-cased (`production`).",
+        read_by=("searches", "rolls_back"),
+    ),
     Param(
         "register",
         "`auto`: register only on a push to the default branch; `always`; `never`.",
         "auto",
         "choice",
         ("auto", "always", "never"),
+        read_by=("may_register",),
     ),
     Param(
         "to-version",
         "With `command: rollback`: the version to move the alias (and stage) to. Default: the version that held "
         "it before the current one, from the promotion ledger.",
+        read_by=("rolls_back",),
     ),
     Param(
         "train-command",
         "A shell command that trains, run first in your environment (the workspace, your Python) under an "
         "MLflow run the action starts and tags: it sees `MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME` and "
         "`MLFLOW_RUN_ID`, and no GitHub token. A non-zero exit fails the step and marks the run FAILED.",
+        read_by=("trains",),
     ),
     Param(
         "sweep-config",
         "Path to a YAML sweep of scikit-learn models (estimators, parameter grid, dataset, metrics, split or "
         "CV, seed): each candidate is trained in parallel and logged as one tagged run with its model.",
+        read_by=("trains",),
     ),
     Param(
         "dvc",
@@ -198,6 +296,7 @@ PARAMETERS: tuple[Param, ...] = (
         "auto",
         "choice",
         ("auto", "true", "false"),
+        read_by=("trains",),
     ),
     Param(
         "dvc-commit-lock",
@@ -206,12 +305,14 @@ PARAMETERS: tuple[Param, ...] = (
         "write`). Never on pull requests; nothing when dvc.lock is unchanged.",
         "false",
         "bool",
+        read_by=("trains",),
     ),
     Param(
         "fail-on-gate",
         "`true`: a failed gate fails the step. `false`: report `passed=false` and go on.",
         "true",
         "bool",
+        read_by=("fails_on_gate",),
     ),
     Param(
         "comment",
@@ -222,6 +323,7 @@ PARAMETERS: tuple[Param, ...] = (
         "auto",
         "choice",
         ("auto", "true", "false"),
+        read_by=("searches",),
     ),
     Param(
         "github-token",
@@ -229,6 +331,7 @@ PARAMETERS: tuple[Param, ...] = (
         "`github.token`; on the command line: `$GITHUB_TOKEN`.",
         secret="value",
         action_default="${{ github.token }}",
+        read_by=("searches", "trains"),
     ),
 )
 

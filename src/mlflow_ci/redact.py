@@ -9,8 +9,11 @@ _URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 def strip_credentials(uri: str) -> str:
-    """The URI without user:password@, safe to print."""
-    parts = urlsplit(uri)
+    """The URI without user:password@, safe to print (also when it is too broken to parse)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return strip_credentials_in(uri)
     if not parts.netloc or "@" not in parts.netloc:
         return uri
     host = parts.netloc.rsplit("@", 1)[1]

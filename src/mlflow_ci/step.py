@@ -23,14 +23,14 @@ from mlflow_ci.inputs import OUTPUTS, Settings
 from mlflow_ci.redact import redact
 from mlflow_ci.report import card as model_card
 from mlflow_ci.report import files as report_files
-from mlflow_ci.report import markdown
+from mlflow_ci.report import markdown, terminal
 from mlflow_ci.select import evaluation as same_data
 from mlflow_ci.select import gate
 from mlflow_ci.select.comparability import compare, digests_of
 from mlflow_ci.select.decision import Candidate, Promotion, Result, plan_registration
 from mlflow_ci.select.record import DecisionRecord, log_scores, record_decision
 from mlflow_ci.tracking import registry, registry_kind, search
-from mlflow_ci.tracking.client import get_experiment_id, server_errors
+from mlflow_ci.tracking.client import check_tracking_uri, get_experiment_id, open_client, server_errors
 from mlflow_ci.tracking.links import UiLinks, databricks_host, model_version_url, run_url
 from mlflow_ci.tracking.registry import Champion
 from mlflow_ci.tracking.registry_kind import Registry
@@ -44,18 +44,22 @@ def run(
 ) -> int:
     _quiet_libraries()
     ctx = load_context(environ)
+    # Everything that can be checked without a store is, before the client opens (or creates) one.
+    check_tracking_uri(settings.tracking_uri, creates_store=settings.trains)
     model_registry = registry_kind.resolve(settings.registry_uri, settings.tracking_uri, environ)
     if settings.model_name:  # what this registry takes, checked before anything is trained or written
         registry_kind.check_model_name(model_registry, settings.model_name)
         registry_kind.check_promotion(model_registry, alias=settings.promotion_alias, stage=settings.canonical_stage)
-    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=model_registry.uri)
+    if settings.trains:
+        train.check(settings, ctx.workspace_dir)
+    with server_errors(settings.tracking_uri):
+        client = open_client(settings.tracking_uri, model_registry.uri)
     links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
     if not settings.command.searches:
         outputs = outputs_of(None, trained)
         runner.set_outputs(outputs)
-        shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
-        _print_result(runner, shown, f"trained {len(trained.runs) if trained else 0} runs", as_json)
+        _print_result(runner, outputs, f"trained {len(trained.runs) if trained else 0} runs", as_json)
         _commit_lock(settings, ctx, runner, environ)
         return 0
     with server_errors(settings.tracking_uri):
@@ -67,9 +71,9 @@ def run(
     comment_url = _comment(settings, ctx, runner, summary)
     outputs = outputs_of(result, trained, report_path=report_path, comment_url=comment_url)
     runner.set_outputs(outputs)
-    _print_result(runner, outputs, markdown.verdict(result), as_json)
+    _print_result(runner, outputs, markdown.verdict(result), as_json, result)
     for note in [*(result.gate.notes if result.gate else ()), *(result.promotion.notes if result.promotion else ())]:
-        runner.info(note)
+        runner.note(note)
     if result.plan.reason and not result.registered and settings.command.may_register:
         runner.notice(f"not registered: {result.plan.reason}")
     if result.gate_failed and settings.command.fails_on_gate and result.gate is not None:
@@ -100,6 +104,7 @@ def _candidate(found: Run, metric: str, links: UiLinks | None) -> Candidate:
         float(found.data.metrics[metric]),
         run_url(links, found.info.experiment_id, found.info.run_id),
         tuple(sorted(found.data.params.items())),
+        found.info.start_time,
     )
 
 
@@ -114,6 +119,7 @@ def _runs(settings: Settings, ctx: Context, client: MlflowClient, experiment_id:
         client, experiment_id, metric=s.metric, greater_is_better=s.greater_is_better, user_filter=s.filter, scope=scope
     )
     if not runs:
+        search.check_metric_is_logged(client, experiment_id, metric=s.metric, experiment_name=s.experiment_name)
         where = f" (scope: {s.scope}{', filter: ' + s.filter if s.filter else ''})"
         raise NoRunFound(
             f"no finished run in experiment '{s.experiment_name}' has the metric '{s.metric}'"
@@ -425,11 +431,25 @@ def _comment(settings: Settings, ctx: Context, runner: Runner, summary: str) -> 
     return outcome.url
 
 
-def _print_result(runner: Runner, outputs: Mapping[str, str], verdict: str, as_json: bool) -> None:
+def _print_result(
+    runner: Runner, outputs: Mapping[str, str], verdict: str, as_json: bool, result: Result | None = None
+) -> None:
+    """`--json`: the outputs as JSON. On a runner: the verdict (the outputs are in GITHUB_OUTPUT). Elsewhere, for
+    a person: the verdict, the top runs, and the outputs that have a value, once."""
     if as_json:
         print(json.dumps(outputs, indent=2), file=sys.stdout, flush=True)
         return
-    runner.info(f"mlflow-ci: {verdict}")
-    if not runner.writes_outputs:
-        for name, value in outputs.items():
-            runner.info(f"  {name}={value}")
+    if runner.writes_outputs:
+        runner.info(f"mlflow-ci: {verdict}")
+        return
+    runner.say(runner.colour(f"mlflow-ci: {verdict}", "1"))
+    table = terminal.top_runs(result) if result is not None else []
+    if table:
+        runner.say("")
+        for line in table:
+            runner.say(line)
+    shown = {name: value for name, value in outputs.items() if value}
+    width = max((len(name) for name in shown), default=0)
+    runner.say("\noutputs:")
+    for name, value in shown.items():
+        runner.say(f"  {name:<{width}}  {value}")

@@ -86,7 +86,8 @@ def test_missing_experiment_and_no_matching_run(tmp_path, mlflow_server, experim
     assert missing.summary.startswith("### ❌ mlflow-ci: input experiment-name\n\ninput 'experiment-name' '")
     log_run(mlflow_server, experiment, {"f1": 0.5})
     none = run_step(tmp_path, mlflow_server, flags("best-run", experiment))
-    assert none.code == 1 and "has the metric 'accuracy'" in none.stdout
+    # Its runs logged only f1: 'accuracy' is a name no run uses, an input error that lists what they logged.
+    assert none.code == 2 and "input 'metric' 'accuracy' is not logged" in none.stdout and "logged f1)" in none.stdout
 
 
 def ci_args(experiment: str, model_name: str, *extra: str) -> list[str]:

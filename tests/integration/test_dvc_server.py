@@ -183,7 +183,7 @@ def test_a_missing_remote_fails_naming_it_before_anything_trains(tmp_path, mlflo
     shutil.rmtree(project.work / "data" / "prepared")
     experiment = unique("dvc")
     step = train(tmp_path, mlflow_server, project.work, experiment)
-    assert step.code == 1
+    assert step.code == 4  # training failed: DVC
     assert len(step.errors) == 1, step.log
     assert step.errors[0].startswith(
         f"::error title=dvc pull::dvc pull from remote 'storage' ({project.remote}) failed"
@@ -193,7 +193,7 @@ def test_a_missing_remote_fails_naming_it_before_anything_trains(tmp_path, mlflo
 
     sh(project.work, "dvc", "remote", "remove", "storage")
     step = train(tmp_path, mlflow_server, project.work, experiment)
-    assert step.code == 1 and len(step.errors) == 1
+    assert step.code == 4 and len(step.errors) == 1
     assert "no default DVC remote is configured" in step.errors[0] and "dvc remote add -d" in step.errors[0]
 
 

@@ -70,7 +70,7 @@ def test_report_writes_the_summary_and_metrics_json_to_the_workspace(tmp_path, m
 
     rendered = render(step.summary)
     table = tables(rendered)[1]
-    assert table.column("#")[0] == "1 🏆" and len(table.rows) == 10 and table.header[3:] == ["depth"]
+    assert table.column("#")[0] == "1 🏆" and len(table.rows) == 10 and table.header[5:] == ["depth"]
     assert f'href="{mlflow_server}/#/experiments/{experiment_id}/runs/{ranked[9]}"' in rendered
     chart = parse_xychart(mermaid_blocks(rendered)[0])
     assert chart.bars == [pytest.approx([c["value"] for c in document["candidates"]])]
@@ -137,7 +137,7 @@ def test_an_unwritable_workspace(tmp_path, mlflow_server, experiment):
     blocked.write_text("")
     env = {"GITHUB_WORKSPACE": str(blocked)}
     report = run_step(tmp_path, report_args(mlflow_server, experiment), env=env)
-    assert report.code == 1
+    assert report.code == 5  # the report could not be written
     errors = [line for line in report.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and errors[0].startswith(f"::error title=report::cannot write the report to {blocked}")
     args = ["ci", "--tracking-uri", mlflow_server, "--experiment-name", experiment, "--metric", "accuracy",

@@ -119,7 +119,7 @@ def test_a_failing_command_fails_the_step_and_marks_the_run_failed(tmp_path, mlf
         flags("ci", experiment, model_name=model_name, train_command=f"echo starting; {PYTHON} -c '{FAILING_SCRIPT}'"),
         extra_env=step_extra(workspace),
     )
-    assert step.code == 1
+    assert step.code == 4  # training failed
     assert "starting" in step.stdout
     assert len(step.errors) == 1 and step.errors[0].startswith(
         "::error title=train-command failed::train-command exited with code 3"

@@ -1,8 +1,10 @@
 """GitHub's runner contract: outputs, step summary, workflow commands (annotations) and masking.
 
-Workflow commands go to stdout on a runner (where the runner reads them) and to stderr elsewhere, so
-that `--json` leaves stdout to the JSON. Outputs use the heredoc form with a random delimiter, as
-@actions/core does, so any value round-trips through the runner's parser.
+Workflow commands go to stdout on a runner, where the runner reads them. Elsewhere a person reads the
+output: errors, warnings and notices are plain `error:`/`warning:`/`note:` lines on stderr (coloured on a
+terminal unless NO_COLOR is set), so that stdout holds the result alone (`--json`: the JSON). Outputs use
+the heredoc form with a random delimiter, as @actions/core does, so any value round-trips through the
+runner's parser.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from mlflow_ci.redact import redact
+
+# Off GitHub, what each workflow command becomes: a prefix and its colour (SGR codes) on a terminal.
+PLAIN_PREFIXES = {"error": ("error", "1;31"), "warning": ("warning", "1;33"), "notice": ("note", "1;36")}
 
 
 def escape_data(text: str) -> str:
@@ -32,6 +37,7 @@ class Runner:
         self._secrets: list[str] = []
         self._output_path = environ.get("GITHUB_OUTPUT", "")
         self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "")
+        self._no_color = bool(environ.get("NO_COLOR"))
 
     @property
     def writes_outputs(self) -> bool:
@@ -42,7 +48,15 @@ class Runner:
     def stream(self) -> TextIO:
         return self._stream or (sys.stdout if self.on_github else sys.stderr)
 
+    @property
+    def result_stream(self) -> TextIO:
+        """Where the step's result (verdict, runs, outputs) goes: the log on a runner, else stdout."""
+        return self._stream or sys.stdout
+
     def command(self, name: str, message: str, **properties: str) -> None:
+        if not self.on_github and name in PLAIN_PREFIXES:
+            self._plain(name, message)
+            return
         props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items() if v)
         head = f"{name} {props}" if props else name
         print(f"::{head}::{escape_data(redact(message, self._secrets))}", file=self.stream, flush=True)
@@ -55,6 +69,30 @@ class Runner:
 
     def notice(self, message: str, title: str = "") -> None:
         self.command("notice", message, title=title)
+
+    def _plain(self, name: str, message: str) -> None:
+        prefix, colour = PLAIN_PREFIXES[name]
+        stream = self.stream
+        if not self._no_color and getattr(stream, "isatty", lambda: False)():
+            prefix = f"\x1b[{colour}m{prefix}\x1b[0m"
+        text = " ".join(redact(message, self._secrets).splitlines())
+        print(f"{prefix}: {text}", file=stream, flush=True)
+
+    def colour(self, text: str, sgr: str) -> str:
+        """`text` in colour when the result goes to a terminal (and NO_COLOR is unset)."""
+        tty = getattr(self.result_stream, "isatty", lambda: False)()
+        return f"\x1b[{sgr}m{text}\x1b[0m" if tty and not self._no_color and not self.on_github else text
+
+    def say(self, message: str) -> None:
+        """A line of the result: to the log on a runner, to stdout elsewhere."""
+        print(redact(message, self._secrets), file=self.result_stream, flush=True)
+
+    def note(self, message: str) -> None:
+        """Something worth knowing: a log line on a runner (not an annotation), a `note:` line elsewhere."""
+        if self.on_github:
+            self.info(message)
+        else:
+            self._plain("notice", message)
 
     def info(self, message: str) -> None:
         print(redact(message, self._secrets), file=self.stream, flush=True)

@@ -7,8 +7,10 @@ and a table.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mlflow_ci import __version__
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_PARAM_COLUMNS = 6
 MAX_CELL = 40
+MIN_PREFIX = 8  # a shared prefix shorter than this is not worth an ellipsis
+SHORT_ID = 8  # a run id's first characters: enough to tell the runs of one report apart
 THRESHOLD_COLOR, THRESHOLD_WORD = "#e15759", "red"
 PRODUCTION_COLOR, PRODUCTION_WORD = "#59a14f", "green"
 
@@ -188,21 +192,59 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
+def short_id(run_id: str) -> str:
+    return run_id[:SHORT_ID]
+
+
+def started(start_time: int | None) -> str:
+    """A run's start as month-day hour:minute, UTC."""
+    if start_time is None:
+        return ""
+    return datetime.fromtimestamp(start_time / 1000, tz=UTC).strftime("%m-%d %H:%M")
+
+
+_CLASS_PATHS = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+(\+[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+)*")
+_SEPARATORS = "+._/ ,:-"
+
+
+def distinguishing(values: Sequence[str]) -> dict[str, str]:
+    """How each value of a column is shown: the part that differs. Class paths lose their modules
+    (`sklearn.naive_bayes.MultinomialNB` -> `MultinomialNB`), a prefix all the values share becomes `…` (cut
+    at a separator), and what is still too long keeps its end, where estimators and pipelines differ."""
+    shown = {
+        v: "+".join(p.rsplit(".", 1)[-1] for p in v.split("+")) if _CLASS_PATHS.fullmatch(v) else v for v in values
+    }
+    distinct = sorted(set(shown.values()))
+    if len(distinct) > 1:
+        common = os.path.commonprefix(distinct)  # noqa: RUF071 - a prefix of characters is what is meant
+        cut = max((common.rfind(sep) + 1 for sep in _SEPARATORS), default=0)
+        if cut >= MIN_PREFIX:  # short shared starts (0.1 and 0.5) stay as they are
+            shown = {v: "…" + text[cut:] for v, text in shown.items()}
+    return {v: text if len(text) <= MAX_CELL else "…" + text[-(MAX_CELL - 1) :] for v, text in shown.items()}
+
+
 def _candidates_table(result: Result) -> list[str]:
     params = key_params(result.candidates)
     champion = result.champion
     versus = champion is not None and champion.metric_value is not None
-    head = ["#", "run", _code(result.metric)] + (["vs production"] if versus else [])
+    head = ["#", "run", "run id", "started (UTC)", _code(result.metric)] + (["vs production"] if versus else [])
     head += [_code(_short(p)) for p in params]
-    align = ["---:", "---", "---:"] + (["---:"] if versus else []) + ["---"] * len(params)
+    align = ["---:", "---", "---", "---", "---:"] + (["---:"] if versus else []) + ["---"] * len(params)
     lines = [f"| {' | '.join(_cell(h) for h in head)} |", f"|{'|'.join(align)}|"]
+    cells = {p: distinguishing([v for c in result.candidates if (v := c.param(p)) is not None]) for p in params}
     for rank, c in enumerate(result.candidates, 1):
         mark = " 🏆" if c.run_id == result.run_id else ""
         mark += " 🚀" if champion is not None and c.run_id == champion.run_id else ""
-        row = [f"{rank}{mark}", _link(_code(c.run_name or c.run_id), c.url), number(c.metric_value)]
+        row = [
+            f"{rank}{mark}",
+            _link(_code(c.run_name or c.run_id), c.url),
+            _code(short_id(c.run_id)),
+            started(c.start_time),
+            number(c.metric_value),
+        ]
         if versus and champion is not None and champion.metric_value is not None:
             row.append(signed(lead(c.metric_value, champion.metric_value, greater_is_better=result.greater_is_better)))
-        row += [_code(_short(value)) if (value := c.param(p)) is not None else "" for p in params]
+        row += [_code(cells[p][value]) if (value := c.param(p)) is not None else "" for p in params]
         lines.append(f"| {' | '.join(_cell(cell) for cell in row)} |")
     return lines
 

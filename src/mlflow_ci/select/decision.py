@@ -54,6 +54,7 @@ class Candidate:
     metric_value: float
     url: str
     params: tuple[tuple[str, str], ...] = ()
+    start_time: int | None = None  # milliseconds since the epoch, as MLflow keeps it
 
     def param(self, name: str) -> str | None:
         return dict(self.params).get(name)

@@ -88,9 +88,11 @@ def _production(
         )
     ahead = lead(value, champion.metric_value, greater_is_better=greater_is_better)
     met = ahead >= margin - TOLERANCE
+    # A tie (lead 0 within TOLERANCE) meets a margin of 0, and is called what it is.
+    verdict = ("ties" if ahead == 0 else "beats") if met else "does not beat"
     text = (
         f"{metric} {value:g} vs {champion.metric_value:g} of version {champion.version} "
-        f"({champion.held_by}), margin {margin:g}: {'beats' if met else 'does not beat'} production"
+        f"({champion.held_by}), margin {margin:g}: {verdict} production"
     )
     return Check("min-improvement", met, text, ahead, margin)
 

@@ -9,6 +9,7 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from mlflow_ci.errors import InputError
+from mlflow_ci.suggest import did_you_mean
 from mlflow_ci.tracking import stores
 from mlflow_ci.tracking.client import first_line
 from mlflow_ci.tracking.tags import TAG_COMMIT, TAG_MLFLOW_GIT_COMMIT, TAG_WORKFLOW_RUN
@@ -48,6 +49,8 @@ def scope_clauses(scope: str, *, head_sha: str, checkout_sha: str, workflow_run_
 
 # The candidates the report lists; the best run is the first of them.
 CANDIDATES = 10
+# The newest runs whose metric names tell a mistyped metric from one not logged yet.
+LOGGED_SAMPLE = 200
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,19 @@ def model_uri_of(client: MlflowClient, run: Run) -> str | None:
         if entry.is_dir and any(f.path.endswith("/MLmodel") for f in client.list_artifacts(run_id, entry.path)):
             return f"runs:/{run_id}/{entry.path}"
     return None
+
+
+def check_metric_is_logged(client: MlflowClient, experiment_id: str, *, metric: str, experiment_name: str) -> None:
+    """No run has `metric`: when the experiment's runs logged other metrics, the name is most likely mistyped,
+    an input error that lists them (and the closest). When they logged none, there is simply nothing yet."""
+    runs = client.search_runs([experiment_id], max_results=LOGGED_SAMPLE, order_by=["attributes.start_time DESC"])
+    logged = sorted({name for run in runs for name in run.data.metrics})
+    if not logged or metric in logged:
+        return
+    hint = did_you_mean(metric, logged, quote="'")
+    shown = ", ".join(logged[:20]) + (", ..." if len(logged) > 20 else "")
+    raise InputError(
+        "metric",
+        f"'{metric}' is not logged by any run of experiment '{experiment_name}' (its runs logged {shown})",
+        hint or "use the metric's name as the runs log it",
+    )

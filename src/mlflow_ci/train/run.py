@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mlflow import MlflowClient
 
@@ -56,6 +57,15 @@ def require_sweep_libraries() -> None:
                 f"needs the training libraries, and this Python lacks {name}",
                 "use the action (it installs them when sweep-config is set), or pip install 'mlflow-ci-action[train]'",
             ) from None
+
+
+def check(settings: Settings, workspace: Path) -> None:
+    """What can be checked before a store exists: the sweep's libraries and its file."""
+    if settings.sweep_config:
+        require_sweep_libraries()
+        from mlflow_ci.train.sweep import config
+
+        config.load(settings.sweep_config, workspace)
 
 
 def run(

@@ -68,4 +68,33 @@ def test_masked_values_never_print_even_off_github():
     runner.add_mask("s3cret")
     runner.error("token s3cret rejected")
     runner.info("s3cret")
-    assert stream.getvalue() == "::error::token *** rejected\n***\n"
+    assert stream.getvalue() == "error: token *** rejected\n***\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_off_github_commands_are_plain_lines_coloured_only_on_a_terminal():
+    plain = io.StringIO()
+    runner = Runner({}, plain)
+    runner.error("bad\ninput", "input x")
+    runner.warning("careful")
+    runner.notice("not registered")
+    runner.note("a note")
+    assert plain.getvalue() == "error: bad input\nwarning: careful\nnote: not registered\nnote: a note\n"
+    terminal = _Terminal()
+    Runner({}, terminal).error("bad")
+    assert terminal.getvalue() == "\x1b[1;31merror\x1b[0m: bad\n"
+    no_color = _Terminal()
+    Runner({"NO_COLOR": "1"}, no_color).error("bad")
+    assert no_color.getvalue() == "error: bad\n"
+
+
+def test_on_github_a_note_is_a_log_line_and_a_notice_stays_a_command():
+    stream = _Terminal()
+    runner = Runner({"GITHUB_ACTIONS": "true"}, stream)
+    runner.note("a note")
+    runner.notice("not registered")
+    assert stream.getvalue() == "a note\n::notice::not registered\n"

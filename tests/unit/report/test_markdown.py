@@ -221,8 +221,10 @@ def test_candidates_show_the_params_that_differ(make):
     ]
     md = report.summary_markdown(make([0.9, 0.8, 0.7], params=params))
     table = tables(check_well_formed(md))[1]
-    assert table.header == ["#", "run", "accuracy", "C", "model"]  # seed is the same everywhere
-    assert table.rows[2][3:] == ["", "svm"]
+    # seed is the same everywhere; each row has the run's short id and start time
+    assert table.header == ["#", "run", "run id", "started (UTC)", "accuracy", "C", "model"]
+    assert table.rows[2][5:] == ["", "svm"]
+    assert all(len(row[2]) == 8 and re.fullmatch(r"\d\d-\d\d \d\d:\d\d", row[3]) for row in table.rows)
 
 
 def test_text_from_mlflow_cannot_break_the_markdown(make):
@@ -262,3 +264,13 @@ def test_verdict_is_one_line(make):
     result = make([0.91], champion=(0, 0.88), threshold=0.95)
     assert "\n" not in report.verdict(result)
     assert re.fullmatch(r"accuracy 0\.91 failed the gate \(\+0\.03 vs production version 1\)", report.verdict(result))
+
+
+def test_a_column_shows_what_differs_between_its_values():
+    pipeline = "sklearn.feature_extraction.text.TfidfVectorizer+sklearn."
+    values = [pipeline + "naive_bayes.MultinomialNB", pipeline + "svm.LinearSVC"]
+    assert list(report.distinguishing(values).values()) == ["…MultinomialNB", "…LinearSVC"]
+    assert report.distinguishing(["0.1", "0.5"]) == {"0.1": "0.1", "0.5": "0.5"}  # a short shared start stays
+    long = ["x" * 50 + "-first", "x" * 50 + "-second"]
+    assert list(report.distinguishing(long).values()) == ["…first", "…second"]
+    assert report.distinguishing(["y" * 60])["y" * 60] == "…" + "y" * 39

@@ -40,6 +40,10 @@ class SweepConfigError(InputError):
         super().__init__("sweep-config", f"{where}: {problem}", fix)
 
 
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    return f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position {exc.start})"
+
+
 @dataclass(frozen=True)
 class Dataset:
     kind: str  # sklearn | csv | loader
@@ -107,6 +111,8 @@ def load(path_text: str, workspace: Path) -> Sweep:
         raise SweepConfigError(path, "", "does not exist", "give the path of the sweep YAML relative to the workspace")
     try:
         data = yaml.safe_load(full.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SweepConfigError(path, "", not_utf8(exc), "save it as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
@@ -170,7 +176,7 @@ def _metrics(data: dict[str, Any], path: Path) -> tuple[str, ...]:
     if not metrics or not isinstance(metrics, list):
         raise SweepConfigError(path, "metrics", "is missing", f"list the metrics to log, from {', '.join(METRICS)}")
     for name in metrics:
-        if name not in METRICS:
+        if not isinstance(name, str) or name not in METRICS:
             raise SweepConfigError(path, "metrics", f"'{name}' is not a known metric", f"use {', '.join(METRICS)}")
     return tuple(dict.fromkeys(metrics))
 
@@ -320,8 +326,11 @@ def _csv(spec: dict[str, Any], source: str, path: Path, config_dir: Path, worksp
         raise SweepConfigError(
             path, "dataset.csv", f"'{source}' does not exist", "give the CSV path relative to the workspace"
         )
-    with found.open(newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), [])
+    try:
+        with found.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError as exc:
+        raise SweepConfigError(path, "dataset.csv", f"'{source}' {not_utf8(exc)}", "save the CSV as UTF-8") from None
     target = str(spec.get("target") or "")
     if target not in header:
         raise SweepConfigError(
