@@ -38,6 +38,8 @@ def test_the_first_install_shows_progress_and_the_second_is_quiet(tmp_path):
     linter.parent.mkdir(parents=True)
     linter.write_text("#!/bin/sh\n", encoding="utf-8")
     linter.chmod(0o755)
+    # The backend stand-ins are not this test's either (tests/backends covers them).
+    (project / "scripts" / "backends-env.sh").write_text("#!/bin/sh\n", encoding="utf-8")
     env = {**os.environ, "PYTHON": sys.executable, "DEV_ENV_PROGRESS_EVERY": "1"}
 
     started = time.monotonic()
