@@ -32,7 +32,8 @@ from mlflow.entities import Metric, Param  # noqa: E402
 from bench.common import machine_line  # noqa: E402
 from mlflow_ci.tracking import search  # noqa: E402
 from mlflow_ci.tracking.client import CLIENT_DEFAULTS  # noqa: E402
-from tests.conftest import free_port, start_mlflow_server  # noqa: E402
+from tests.conftest import start_mlflow_server  # noqa: E402
+from tests.helpers.servers import free_port  # noqa: E402
 
 
 def populate(client: MlflowClient, runs: int) -> str:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import servers
 from tests.helpers.act import act_binary
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -22,61 +19,24 @@ os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_mlflow_server(
     root: Path, extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            f"sqlite:///{root}/mlflow.db",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-            "--workers",
-            "1",
-            *extra_args,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=root,
-        env={**os.environ, **(extra_env or {})},
+    """`mlflow server` with a sqlite backend and served artifacts under `root`, answering /health."""
+    server = servers.mlflow_server(
+        "mlflow server",
+        root,
+        f"sqlite:///{root}/mlflow.db",
+        ("--artifacts-destination", str(root / "artifacts"), *extra_args),
+        extra_env,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited: {(root / 'server.log').read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("mlflow server did not answer /health within 90 s")
+    servers.wait_for_mlflow(server, timeout=120)
+    return server.process, server.url
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    """The server and every process it started (its session): MLflow's server runs uvicorn as a child."""
+    servers.stop_all([servers.Server("mlflow server", process, Path("server.log"))], timeout=20)
 
 
 @pytest.fixture(scope="session")

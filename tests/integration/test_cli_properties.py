@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from mlflow import MlflowClient
 
 from mlflow_ci import inputs as params
-from tests.conftest import free_port
 from tests.helpers import gh
 from tests.helpers.cli import Answer, assert_contract, clean_environ, exit_codes, files_under, run_main
 from tests.helpers.mlflow_runs import log_run
+from tests.helpers.servers import free_port
 
 SECRET = "pr0perty-s3cret-never-shown"
 NAMES = [command.name for command in params.COMMANDS]

@@ -10,9 +10,9 @@ import time
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import free_port
 from tests.helpers import gh
 from tests.helpers.mlflow_runs import log_run, unique
+from tests.helpers.servers import free_port
 
 SECRET = "pa55-w0rd-never-shown"
 
