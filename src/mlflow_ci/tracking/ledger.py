@@ -69,7 +69,8 @@ def parse(text: str | None) -> list[Entry]:
     entries = []
     for item in raw:
         if isinstance(item, dict) and {"what", "version", "at"} <= item.keys():
-            entries.append(Entry(**{k: str(v) for k, v in item.items() if k in fields and v is not None}))
+            values = {k: str(item.get(k) or "") for k in fields}
+            entries.append(Entry(**values))
     return entries
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_ALREADY_EXISTS
 
 from mlflow_ci.tracking.deadline import Deadline
 from mlflow_ci.tracking.lock import TAG_EXPIRES, TAG_HOLDER, TAG_OWNER, LockBusy, LockRefused, RegistryLock, lock_name
@@ -79,7 +80,7 @@ class RetriedCreate:
 
     def create_registered_model(self, name, tags=None):
         self.client.create_registered_model(name, tags=tags)
-        raise MlflowException("already exists", error_code="RESOURCE_ALREADY_EXISTS")
+        raise MlflowException("already exists", error_code=RESOURCE_ALREADY_EXISTS)
 
 
 def test_a_create_retried_after_a_lost_answer_is_recognised_as_our_own(client):
@@ -95,7 +96,7 @@ class Forbidden:
         raise AssertionError(name)
 
     def create_registered_model(self, name, tags=None):
-        raise MlflowException("User lacks CREATE MODEL on schema", error_code="PERMISSION_DENIED")
+        raise MlflowException("User lacks CREATE MODEL on schema", error_code=PERMISSION_DENIED)
 
 
 def test_a_registry_that_refuses_the_lock_stops_the_promotion_with_the_permission_named():
