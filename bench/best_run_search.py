@@ -30,7 +30,8 @@ from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import Metric, Param  # noqa: E402
 
 from bench.common import machine_line  # noqa: E402
-from mlflow_ci import tracking  # noqa: E402
+from mlflow_ci.tracking import search  # noqa: E402
+from mlflow_ci.tracking.client import CLIENT_DEFAULTS  # noqa: E402
 from tests.conftest import free_port, start_mlflow_server  # noqa: E402
 
 
@@ -51,8 +52,10 @@ def populate(client: MlflowClient, runs: int) -> str:
 
 def ours(client: MlflowClient, experiment_id: str) -> str:
     """The pipeline's own call: one ranked query for the best run and the report's candidates."""
-    scope = tracking.scope_clauses("experiment", "", "", "")
-    runs = tracking.top_runs(client, experiment_id, "accuracy", True, "", scope)
+    scope = search.scope_clauses("experiment", head_sha="", checkout_sha="", workflow_run_id="")
+    runs = search.top_runs(
+        client, experiment_id, metric="accuracy", greater_is_better=True, user_filter="", scope=scope
+    )
     return runs[0].info.run_id
 
 
@@ -123,8 +126,8 @@ def main() -> None:
     print("\n| client settings | time to fail on a closed port |")
     print("|---|---:|")
     print(
-        f"| mlflow-ci defaults ({', '.join(f'{k}={v}' for k, v in tracking.CLIENT_DEFAULTS.items() if 'HTTP' in k)}) "
-        f"| {time_to_fail(tracking.CLIENT_DEFAULTS, 120)} |"
+        f"| mlflow-ci defaults ({', '.join(f'{k}={v}' for k, v in CLIENT_DEFAULTS.items() if 'HTTP' in k)}) "
+        f"| {time_to_fail(CLIENT_DEFAULTS, 120)} |"
     )
     print(f"| MLflow's defaults | {time_to_fail({}, 120)} |")
 

@@ -27,7 +27,7 @@ from tests.helpers.docker import BuiltImage, build_image, docker, image_size, of
 
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:docker:start -->", "<!-- bench:docker:end -->"
-LOAD = "import mlflow_ci.pipeline"
+LOAD = "import mlflow_ci.step"
 DOC_HEAD = "# Benchmarks\n\nMeasured numbers, each section written by its script under `bench/`.\n"
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/train_logging.py [--runs 20] [--model-repeat 3]
 
 1. Recording one run's tags, params and metrics:
-   - mlflow-ci (sweep.record): create_run with the tags, then one log_batch for params and metrics;
+   - mlflow-ci (sweep_log.record): create_run with the tags, then one log_batch for params and metrics;
    - the seed's way: start_run, then one mlflow.log_param / log_metric / set_tag call per value.
    Both write the same values; the time is the median per run, end_run/set_terminated included.
 2. Logging the model: explicit pip_requirements (what the sweep does) vs MLflow's dependency inference.
@@ -34,9 +34,9 @@ from mlflow import MlflowClient  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from mlflow_ci import sweep  # noqa: E402
-from mlflow_ci.github import Context  # noqa: E402
-from mlflow_ci.tags import run_tags  # noqa: E402
+from mlflow_ci.github.context import Context  # noqa: E402
+from mlflow_ci.tracking.tags import run_tags  # noqa: E402
+from mlflow_ci.train.sweep import log as sweep_log  # noqa: E402
 from tests.conftest import start_mlflow_server  # noqa: E402
 
 CONTEXT = Context(
@@ -63,7 +63,7 @@ def payload(params: int, metrics: int) -> tuple[dict[str, str], dict[str, str], 
 
 def ours(client: MlflowClient, experiment_id: str, size: tuple[int, int]) -> None:
     tags, params, metrics = payload(*size)
-    run_id = sweep.record(client, experiment_id, "bench", tags, params, metrics)
+    run_id = sweep_log.record(client, experiment_id, "bench", tags, params, metrics)
     client.set_terminated(run_id)
 
 
@@ -95,7 +95,7 @@ def median_ms(calls: list[Callable[[], None]], repeat: int) -> list[float]:
 def model_seconds(experiment_id: str, explicit: bool, repeat: int) -> float:
     x, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=300).fit(x, y)
-    extra = {"pip_requirements": sweep.pip_requirements()} if explicit else {}
+    extra = {"pip_requirements": sweep_log.pip_requirements()} if explicit else {}
     times = []
     for _ in range(repeat):
         with mlflow.start_run(experiment_id=experiment_id):

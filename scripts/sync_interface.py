@@ -1,4 +1,5 @@
-"""Write action.yml, docker/action.yml and the README's input/output tables from src/mlflow_ci/params.py.
+"""Write action.yml, docker/action.yml and the README's tables (inputs, outputs, exit codes) from the tables in
+src/mlflow_ci/inputs.py and errors.py.
 
 python scripts/sync_interface.py          # rewrite the files
 python scripts/sync_interface.py --check  # exit 1 and name the stale files (the tests run this)
@@ -15,9 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from mlflow_ci import __version__  # noqa: E402
-from mlflow_ci.params import OUTPUTS, PARAMETERS, Param  # noqa: E402
+from mlflow_ci.errors import EXIT_CODES  # noqa: E402
+from mlflow_ci.inputs import OUTPUTS, PARAMETERS, Param  # noqa: E402
 
-HEADER = "# Generated from src/mlflow_ci/params.py by scripts/sync_interface.py: edit those, then run it.\n"
+HEADER = "# Generated from src/mlflow_ci/inputs.py by scripts/sync_interface.py: edit those, then run it.\n"
 # Where .github/workflows/release.yml publishes the image: ghcr.io/<owner>/<repository>, lower-case (it
 # checks this against the repository it runs in). docker/action.yml names the release's own tag, so the
 # action and its image are versioned together and no job rebuilds the image.
@@ -25,6 +27,7 @@ IMAGE_REPOSITORY = "ghcr.io/org/mlflow-ci-action"
 README_MARKERS = {
     "inputs": ("<!-- inputs:start -->", "<!-- inputs:end -->"),
     "outputs": ("<!-- outputs:start -->", "<!-- outputs:end -->"),
+    "exit-codes": ("<!-- exit-codes:start -->", "<!-- exit-codes:end -->"),
 }
 
 
@@ -90,7 +93,7 @@ def render_action() -> str:
 
 
 def render_docker_action() -> str:
-    # The runner hands a Docker action its inputs as INPUT_<NAME> (hyphens kept), which params.py reads,
+    # The runner hands a Docker action its inputs as INPUT_<NAME> (hyphens kept), which inputs.py reads,
     # and reads its outputs from GITHUB_OUTPUT, so the interface is the table and nothing else.
     lines = [
         "name: MLflow CI (Docker)",
@@ -121,7 +124,9 @@ def render_tables() -> dict[str, str]:
     ]
     outputs = ["| output | description |", "|---|---|"]
     outputs += [f"| `{o.name}` | {_cell(o.help)} |" for o in OUTPUTS]
-    return {"inputs": "\n".join(inputs), "outputs": "\n".join(outputs)}
+    codes = ["| exit code | meaning |", "|---:|---|"]
+    codes += [f"| `{code}` | {_cell(meaning)} |" for code, meaning in EXIT_CODES.items()]
+    return {"inputs": "\n".join(inputs), "outputs": "\n".join(outputs), "exit-codes": "\n".join(codes)}
 
 
 def render_readme(readme: str) -> str:
@@ -147,7 +152,7 @@ def expected_files() -> dict[Path, str]:
 
 
 def stale_files(write: bool = False) -> list[Path]:
-    """The generated files that differ from what params.py says (rewritten when `write`)."""
+    """The generated files that differ from what the tables say (rewritten when `write`)."""
     stale = []
     for path, text in expected_files().items():
         if path.exists() and path.read_text(encoding="utf-8") == text:

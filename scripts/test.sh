@@ -4,7 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/dev-env.sh
 export PATH="$PWD/.venv/bin:$PATH"
-ruff check .
-ruff format --check .
-python scripts/sync_interface.py --check
+bash scripts/lint.sh
 python -m pytest "$@"

@@ -1,6 +1,20 @@
-"""Expected failures: each becomes one ::error:: line and a non-zero exit, never a traceback."""
+"""Every expected failure and its exit code: one ::error:: line and a non-zero exit, never a traceback.
+
+EXIT_CODES is the one table the README's exit-code line and `--help` are generated from.
+"""
 
 from __future__ import annotations
+
+EXIT_CODES: dict[int, str] = {
+    0: "ok",
+    1: "the gate failed, nothing to pick, or training, DVC or the report failed",
+    2: "bad input",
+    3: "MLflow server or registry error",
+}
+
+
+def exit_codes_line() -> str:
+    return "Exit codes: " + ", ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
 
 
 class CIError(Exception):
@@ -31,12 +45,38 @@ class ServerError(CIError):
 class GateFailed(CIError):
     """The best run missed the bar."""
 
-    exit_code = 1
     title = "gate failed"
+
+
+class NoRunFound(CIError):
+    title = "no run found"
+
+
+class NoModel(CIError):
+    title = "no logged model"
+
+
+class TrainFailed(CIError):
+    title = "train-command failed"
+
+
+class CandidateFailed(CIError):
+    title = "sweep candidate failed"
+
+
+class DvcError(CIError):
+    title = "dvc"
+
+
+class PullFailed(DvcError):
+    title = "dvc pull"
+
+
+class LockCommitFailed(CIError):
+    title = "dvc-commit-lock"
 
 
 class ReportError(CIError):
     """The report could not be written."""
 
-    exit_code = 1
     title = "report"

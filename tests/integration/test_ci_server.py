@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from mlflow import MlflowClient
 
@@ -108,6 +110,14 @@ def test_push_to_main_registers_once_with_alias_stage_and_tags(tmp_path, mlflow_
         "report_path": "",  # written on a runner, where GITHUB_WORKSPACE is set
         "comment_url": "",  # a push has no pull request to comment on
         "trained_run_ids": "",
+        "model_version_url": f"{mlflow_server}/#/models/{quote(model_name, safe='')}/versions/1",
+        # Nothing was in production: no champion, so no comparison, and no evaluation data.
+        "champion_metric_value": "",
+        "metric_delta": "",
+        "metric_delta_low": "",
+        "metric_delta_high": "",
+        "eval_data_digest": "",
+        "comparable": "",
     }
     client = MlflowClient(mlflow_server)
     version = client.get_model_version_by_alias(model_name, "production")

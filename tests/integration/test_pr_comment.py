@@ -13,8 +13,8 @@ import pytest
 from github import Auth, Github
 from github.GithubException import GithubException
 
-from mlflow_ci import comment
-from mlflow_ci.github import load_context
+from mlflow_ci.github import comment
+from mlflow_ci.github.context import load_context
 from tests.helpers import gh
 from tests.helpers.github_api import GitHubApiDouble
 from tests.helpers.mlflow_runs import log_run, unique

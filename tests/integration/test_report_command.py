@@ -10,8 +10,9 @@ from urllib.parse import quote
 import pytest
 from mlflow import MlflowClient
 
-from mlflow_ci import params, pipeline
-from mlflow_ci.github import load_context
+from mlflow_ci import inputs as params
+from mlflow_ci import step
+from mlflow_ci.github.context import load_context
 from tests.helpers import gh
 from tests.helpers.markdown import mermaid_blocks, parse_xychart, render, tables
 from tests.helpers.mlflow_runs import log_run, unique
@@ -87,7 +88,7 @@ def test_best_run_and_candidates_come_from_one_search(mlflow_server, experiment)
 
     values = {**params.raw_values({}, {}), "tracking-uri": mlflow_server, "experiment-name": experiment,
               "metric": "accuracy", "filter": "params.team = 'nlp'", "command": "best-run"}  # fmt: skip
-    result = pipeline.run(params.parse(values), load_context({}), Counting(mlflow_server))
+    result = step.select_and_promote(params.parse(values), load_context({}), Counting(mlflow_server), None)
     assert [c.run_id for c in result.candidates] == ranked[:10] and result.run_id == ranked[0]
     assert len(calls) == 1 and calls[0]["max_results"] == 10
 

@@ -1,0 +1,94 @@
+"""What the workflow run says about itself: GITHUB_* variables and the event payload."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the workflow run says about itself: from GITHUB_* variables and the event payload."""
+
+    on_github: bool = False
+    event_name: str = ""
+    ref: str = ""
+    sha: str = ""  # the checked-out commit (a PR's test merge commit on pull_request)
+    head_sha: str = ""  # the commit the author pushed: a PR's head, else sha
+    repository: str = ""
+    default_branch: str = "main"
+    server_url: str = "https://github.com"
+    api_url: str = "https://api.github.com"  # GITHUB_API_URL: GitHub Enterprise Server has its own
+    workspace: str = ""  # GITHUB_WORKSPACE: where the report files go on a runner
+    run_id: str = ""
+    run_attempt: str = ""
+    workflow: str = ""
+    job: str = ""
+    actor: str = ""
+    pr_number: int | None = None
+    is_fork: bool = False
+
+    @property
+    def is_default_branch_push(self) -> bool:
+        return self.event_name == "push" and self.ref == f"refs/heads/{self.default_branch}"
+
+    @property
+    def workspace_dir(self) -> Path:
+        """Where the job's files are: the workspace on a runner, else the current directory."""
+        return Path(self.workspace or os.getcwd())
+
+    @property
+    def run_url(self) -> str:
+        if not (self.repository and self.run_id):
+            return ""
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    @property
+    def is_pull_request(self) -> bool:
+        return self.event_name in ("pull_request", "pull_request_target") and self.pr_number is not None
+
+    @property
+    def where(self) -> str:
+        """A short phrase for messages: 'pull_request', 'push to refs/heads/feature'."""
+        if self.event_name == "push":
+            return f"push to {self.ref}"
+        return self.event_name or "outside GitHub Actions"
+
+
+def load_context(environ: Mapping[str, str]) -> Context:
+    event: dict[str, Any] = {}
+    event_path = environ.get("GITHUB_EVENT_PATH", "")
+    if event_path and Path(event_path).is_file():
+        try:
+            event = json.loads(Path(event_path).read_text(encoding="utf-8")) or {}
+        except (OSError, ValueError):
+            event = {}
+    pull = event.get("pull_request") or {}
+    head = pull.get("head") or {}
+    sha = environ.get("GITHUB_SHA", "")
+    number = pull.get("number") or event.get("number")
+    head_repo = (head.get("repo") or {}).get("full_name", "")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    return Context(
+        on_github=environ.get("GITHUB_ACTIONS") == "true",
+        event_name=environ.get("GITHUB_EVENT_NAME", ""),
+        ref=environ.get("GITHUB_REF", ""),
+        sha=sha,
+        head_sha=head.get("sha") or sha,
+        repository=repository,
+        default_branch=(event.get("repository") or {}).get("default_branch") or "main",
+        server_url=environ.get("GITHUB_SERVER_URL", "https://github.com"),
+        api_url=(environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        workspace=environ.get("GITHUB_WORKSPACE", ""),
+        run_id=environ.get("GITHUB_RUN_ID", ""),
+        run_attempt=environ.get("GITHUB_RUN_ATTEMPT", ""),
+        workflow=environ.get("GITHUB_WORKFLOW", ""),
+        job=environ.get("GITHUB_JOB", ""),
+        actor=environ.get("GITHUB_ACTOR", ""),
+        pr_number=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
+        is_fork=bool((head.get("repo") or {}).get("fork")) or bool(head_repo and head_repo != repository),
+    )

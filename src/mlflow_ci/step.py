@@ -1,0 +1,239 @@
+"""The step, in the order data flows: inputs -> context -> train -> select (best run, gate) -> promote ->
+report -> outputs. Each stage hands the next a frozen value; nothing here decides what another layer owns."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping, MutableMapping
+
+from mlflow import MlflowClient
+from mlflow.entities import Run
+
+from mlflow_ci.dvc import lock_commit
+from mlflow_ci.dvc import project as dvc_project
+from mlflow_ci.errors import GateFailed, NoModel, NoRunFound, ReportError
+from mlflow_ci.github import comment
+from mlflow_ci.github.context import Context, load_context
+from mlflow_ci.github.runner import Runner
+from mlflow_ci.inputs import OUTPUTS, Settings
+from mlflow_ci.redact import redact
+from mlflow_ci.report import files as report_files
+from mlflow_ci.report import markdown
+from mlflow_ci.select import gate
+from mlflow_ci.select.decision import Candidate, Promotion, Result, plan_registration
+from mlflow_ci.tracking import registry, search
+from mlflow_ci.tracking.client import get_experiment_id, server_errors
+from mlflow_ci.tracking.links import UiLinks, databricks_host, model_version_url, run_url
+from mlflow_ci.tracking.tags import run_tags
+from mlflow_ci.train import run as train
+from mlflow_ci.train.run import TrainReport
+
+
+def run(
+    settings: Settings, environ: MutableMapping[str, str], runner: Runner, *, as_json: bool, secrets: list[str]
+) -> int:
+    _quiet_libraries()
+    ctx = load_context(environ)
+    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.registry_uri or None)
+    links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
+    trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
+    if not settings.command.searches:
+        outputs = outputs_of(None, trained)
+        runner.set_outputs(outputs)
+        shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
+        _print_result(runner, shown, f"trained {len(trained.runs) if trained else 0} runs", as_json)
+        _commit_lock(settings, ctx, runner, environ)
+        return 0
+    with server_errors(settings.tracking_uri):
+        result = select_and_promote(settings, ctx, client, links)
+    # Also out of the PR comment and the report files, which the runner's masking never sees.
+    summary = redact(markdown.summary_markdown(result), secrets)
+    runner.append_summary(summary)
+    report_path = _write_report_files(settings, ctx, runner, result, summary, secrets)
+    comment_url = _comment(settings, ctx, runner, summary)
+    outputs = outputs_of(result, trained, report_path=report_path, comment_url=comment_url)
+    runner.set_outputs(outputs)
+    _print_result(runner, outputs, markdown.verdict(result), as_json)
+    for note in [*(result.gate.notes if result.gate else ()), *(result.promotion.notes if result.promotion else ())]:
+        runner.info(note)
+    if result.plan.reason and not result.registered and settings.command.may_register:
+        runner.notice(f"not registered: {result.plan.reason}")
+    if result.gate_failed and settings.command.fails_on_gate and result.gate is not None:
+        failure = GateFailed("; ".join(result.gate.reasons))
+        if settings.fail_on_gate:
+            raise failure
+        runner.warning(f"{failure} (fail-on-gate: false, so the step goes on)", failure.title)
+    _commit_lock(settings, ctx, runner, environ)
+    return 0
+
+
+def outputs_of(
+    result: Result | None, trained: TrainReport | None, *, report_path: str = "", comment_url: str = ""
+) -> dict[str, str]:
+    """Every output in the table's order: what the step decided, empty where it decided nothing."""
+    known = result.outputs() if result is not None else {}
+    if trained is not None:
+        known["experiment_id"] = known.get("experiment_id") or trained.experiment_id
+        known["trained_run_ids"] = ",".join(trained.run_ids)
+    known.update(report_path=report_path, comment_url=comment_url)
+    return {output.name: known.get(output.name, "") for output in OUTPUTS}
+
+
+def _candidate(found: Run, metric: str, links: UiLinks | None) -> Candidate:
+    return Candidate(
+        found.info.run_id,
+        found.info.run_name or "",
+        float(found.data.metrics[metric]),
+        run_url(links, found.info.experiment_id, found.info.run_id),
+        tuple(sorted(found.data.params.items())),
+    )
+
+
+def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, links: UiLinks | None) -> Result:
+    """The best run, production, the gate, and (when the plan and the gate allow) the registration."""
+    s = settings
+    experiment_id = get_experiment_id(client, s.experiment_name, s.tracking_uri)
+    scope = search.scope_clauses(s.scope, head_sha=ctx.head_sha, checkout_sha=ctx.sha, workflow_run_id=ctx.run_id)
+    # One query gives the best run and the report's candidates: same filter, scope and order by construction.
+    runs = search.top_runs(
+        client, experiment_id, metric=s.metric, greater_is_better=s.greater_is_better, user_filter=s.filter, scope=scope
+    )
+    if not runs:
+        where = f" (scope: {s.scope}{', filter: ' + s.filter if s.filter else ''})"
+        raise NoRunFound(
+            f"no finished run in experiment '{s.experiment_name}' has the metric '{s.metric}'"
+            f"{where}: check metric and filter, or train and log it first"
+        )
+    best = runs[0]
+    run_id = best.info.run_id
+    value = float(best.data.metrics[s.metric])
+    model_uri = search.model_uri_of(client, best)
+    if model_uri is None:
+        raise NoModel(
+            f"the best run {run_id} ({s.metric}={value:g}) has no logged model: log one in the "
+            'run, e.g. mlflow.sklearn.log_model(model, name="model")'
+        )
+    alias, stage = s.promotion_alias, s.canonical_stage
+    champion = None
+    if s.model_name and (alias or stage):
+        champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
+    verdict = None
+    if s.command.gates:
+        verdict = gate.evaluate(
+            metric=s.metric,
+            value=value,
+            greater_is_better=s.greater_is_better,
+            threshold=s.threshold,
+            min_improvement=s.min_improvement,
+            champion=champion,
+            run_id=run_id,
+        )
+    plan = plan_registration(s.command, s.register, ctx, model_name=s.model_name)
+    promotion = None
+    if plan.wanted and not (verdict is not None and not verdict.passed):
+        done = registry.register(
+            client, s.model_name, run_id=run_id, model_uri=model_uri, tags=run_tags(ctx), alias=alias, stage=stage
+        )
+        url = model_version_url(links, s.model_name, done.version)
+        promotion = Promotion(done.version, done.previous_version, url, done.notes)
+    return Result(
+        command=s.command,
+        experiment_name=s.experiment_name,
+        experiment_id=experiment_id,
+        metric=s.metric,
+        greater_is_better=s.greater_is_better,
+        scope=s.scope,
+        filter=s.filter,
+        run_id=run_id,
+        metric_value=value,
+        logged_model_uri=model_uri,
+        run_url=run_url(links, experiment_id, run_id),
+        candidates=tuple(_candidate(r, s.metric, links) for r in runs),
+        model_name=s.model_name,
+        alias=alias,
+        threshold=s.threshold,
+        min_improvement=s.min_improvement,
+        champion=champion,
+        champion_url=model_version_url(links, s.model_name, champion.version) if champion else "",
+        gate=verdict,
+        plan=plan,
+        promotion=promotion,
+    )
+
+
+def _quiet_libraries() -> None:
+    for name in ("mlflow", "alembic", "urllib3", "github"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _train(
+    settings: Settings,
+    ctx: Context,
+    client: MlflowClient,
+    environ: Mapping[str, str],
+    runner: Runner,
+    links: UiLinks | None,
+) -> TrainReport:
+    """The train step (user command, sweep), and its table in the step summary."""
+
+    def write(text: str) -> None:
+        runner.stream.write(text)
+        runner.stream.flush()
+
+    with server_errors(settings.tracking_uri):
+        trained = train.run(settings, ctx, client, environ, write=write, warn=runner.warning)
+    runner.append_summary(
+        markdown.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
+    )
+    return trained
+
+
+def _commit_lock(settings: Settings, ctx: Context, runner: Runner, environ: Mapping[str, str]) -> None:
+    """dvc-commit-lock, once the step has succeeded."""
+    workspace = ctx.workspace_dir
+    if settings.dvc_commit_lock and settings.trains and dvc_project.enabled(settings.dvc, workspace):
+        runner.info(lock_commit.commit_lock(ctx, workspace, settings.github_token, environ))
+
+
+def _write_report_files(
+    settings: Settings, ctx: Context, runner: Runner, result: Result, summary: str, secrets: list[str]
+) -> str:
+    """report.md and metrics.json: on a runner in the workspace, and for `report` anywhere (else cwd)."""
+    if not ctx.workspace and not settings.command.reports:
+        return ""
+    directory = report_files.report_dir(ctx.workspace_dir, settings.experiment_name)
+    metrics = redact(report_files.dumps(report_files.metrics_document(result, ctx)), secrets)
+    try:
+        return str(report_files.write(directory, summary, metrics))
+    except OSError as exc:
+        message = f"cannot write the report to {directory}: {exc.strerror or exc}"
+        if settings.command.reports:
+            raise ReportError(f"{message}: run it where the directory is writable") from None
+        runner.warning(message, ReportError.title)
+        return ""
+
+
+def _comment(settings: Settings, ctx: Context, runner: Runner, summary: str) -> str:
+    plan = comment.plan(settings.comment, settings.github_token, ctx)
+    if not plan.post:
+        if plan.reason:
+            (runner.notice if plan.notice else runner.info)(plan.reason)
+        return ""
+    outcome = comment.post(summary, ctx, settings.experiment_name, settings.github_token)
+    if outcome.problem:
+        (runner.notice if outcome.notice else runner.warning)(outcome.problem)
+        return ""
+    runner.info(f"pull request comment {outcome.action}: {outcome.url}")
+    return outcome.url
+
+
+def _print_result(runner: Runner, outputs: Mapping[str, str], verdict: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(outputs, indent=2), file=sys.stdout, flush=True)
+        return
+    runner.info(f"mlflow-ci: {verdict}")
+    if not runner.writes_outputs:
+        for name, value in outputs.items():
+            runner.info(f"  {name}={value}")
