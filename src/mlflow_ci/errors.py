@@ -8,7 +8,7 @@ from __future__ import annotations
 EXIT_CODES: dict[int, str] = {
     0: "ok",
     1: "the gate failed, nothing to pick, or training, DVC or the report failed",
-    2: "bad input",
+    2: "bad input, or a runner the step cannot use (unwritable outputs or summary, unreadable event payload)",
     3: "MLflow server or registry error",
 }
 
@@ -33,6 +33,13 @@ class InputError(CIError):
         super().__init__(f"input '{name}' {problem}: {fix}.")
         self.input_name = name
         self.title = f"input {name}"
+
+
+class RunnerError(CIError):
+    """The runner's files cannot be used: outputs or summary unwritable, the event payload unreadable."""
+
+    exit_code = 2
+    title = "runner"
 
 
 class ServerError(CIError):

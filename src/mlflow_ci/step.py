@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sys
-from collections.abc import Mapping, MutableMapping
+import time
+from collections.abc import Callable, Mapping, MutableMapping
 
 from mlflow import MlflowClient
 from mlflow.entities import Run
@@ -18,27 +21,48 @@ from mlflow_ci.github import comment
 from mlflow_ci.github.context import Context, load_context
 from mlflow_ci.github.runner import Runner
 from mlflow_ci.inputs import OUTPUTS, Settings
-from mlflow_ci.redact import redact
+from mlflow_ci.redact import redact, strip_credentials
 from mlflow_ci.report import files as report_files
 from mlflow_ci.report import markdown
 from mlflow_ci.select import gate
-from mlflow_ci.select.decision import Candidate, Promotion, Result, plan_registration
+from mlflow_ci.select.decision import Candidate, Promotion, RegistrationPlan, Result, plan_registration
+from mlflow_ci.select.gate import GateResult
 from mlflow_ci.tracking import registry, search
 from mlflow_ci.tracking.client import get_experiment_id, server_errors
+from mlflow_ci.tracking.deadline import Deadline, seconds_for
 from mlflow_ci.tracking.links import UiLinks, databricks_host, model_version_url, run_url
+from mlflow_ci.tracking.model_files import check_model_files
+from mlflow_ci.tracking.promotion import Candidate as PromotionCandidate
+from mlflow_ci.tracking.promotion import Mover, Target, promote, rollback
+from mlflow_ci.tracking.registry import Champion
 from mlflow_ci.tracking.tags import run_tags
 from mlflow_ci.train import run as train
 from mlflow_ci.train.run import TrainReport
 
 
 def run(
-    settings: Settings, environ: MutableMapping[str, str], runner: Runner, *, as_json: bool, secrets: list[str]
+    settings: Settings,
+    environ: MutableMapping[str, str],
+    runner: Runner,
+    *,
+    as_json: bool,
+    secrets: list[str],
+    started: float | None = None,
 ) -> int:
+    """The step. `started` is when it began (monotonic): the server deadline counts from there, or from the
+    end of training when it trains."""
     _quiet_libraries()
+    # Everything that can fail without the registry, before anything is written to it.
+    runner.check_files()
     ctx = load_context(environ)
+    plan = plan_registration(settings.command, settings.register, ctx, model_name=settings.model_name)
     client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.registry_uri or None)
     links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
+    began = time.monotonic() if trained is not None or started is None else started
+    deadline = Deadline(seconds_for(settings.server_timeout, environ), strip_credentials(settings.tracking_uri), began)
+    if settings.command.rolls_back:
+        return _rollback(settings, ctx, client, runner, links, deadline=deadline, as_json=as_json)
     if not settings.command.searches:
         outputs = outputs_of(None, trained)
         runner.set_outputs(outputs)
@@ -46,8 +70,8 @@ def run(
         _print_result(runner, shown, f"trained {len(trained.runs) if trained else 0} runs", as_json)
         _commit_lock(settings, ctx, runner, environ)
         return 0
-    with server_errors(settings.tracking_uri):
-        result = select_and_promote(settings, ctx, client, links)
+    with server_errors(settings.tracking_uri), deadline.enforced():
+        result = select_and_promote(settings, ctx, client, links, plan=plan, deadline=deadline)
     # Also out of the PR comment and the report files, which the runner's masking never sees.
     summary = redact(markdown.summary_markdown(result), secrets)
     runner.append_summary(summary)
@@ -56,7 +80,8 @@ def run(
     outputs = outputs_of(result, trained, report_path=report_path, comment_url=comment_url)
     runner.set_outputs(outputs)
     _print_result(runner, outputs, markdown.verdict(result), as_json)
-    for note in [*(result.gate.notes if result.gate else ()), *(result.promotion.notes if result.promotion else ())]:
+    promotion_notes = result.promotion.notes if result.promotion else ()
+    for note in [*(result.gate.notes if result.gate else ()), *promotion_notes, *result.notes]:
         runner.info(note)
     if result.plan.reason and not result.registered and settings.command.may_register:
         runner.notice(f"not registered: {result.plan.reason}")
@@ -91,8 +116,16 @@ def _candidate(found: Run, metric: str, links: UiLinks | None) -> Candidate:
     )
 
 
-def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, links: UiLinks | None) -> Result:
-    """The best run, production, the gate, and (when the plan and the gate allow) the registration."""
+def select_and_promote(
+    settings: Settings,
+    ctx: Context,
+    client: MlflowClient,
+    links: UiLinks | None,
+    *,
+    plan: RegistrationPlan,
+    deadline: Deadline,
+) -> Result:
+    """The best run, production, the gate, and (when the plan and the gate allow) the promotion."""
     s = settings
     experiment_id = get_experiment_id(client, s.experiment_name, s.tracking_uri)
     scope = search.scope_clauses(s.scope, head_sha=ctx.head_sha, checkout_sha=ctx.sha, workflow_run_id=ctx.run_id)
@@ -119,25 +152,29 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
     champion = None
     if s.model_name and (alias or stage):
         champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
-    verdict = None
-    if s.command.gates:
-        verdict = gate.evaluate(
-            metric=s.metric,
-            value=value,
-            greater_is_better=s.greater_is_better,
-            threshold=s.threshold,
-            min_improvement=s.min_improvement,
-            champion=champion,
-            run_id=run_id,
-        )
-    plan = plan_registration(s.command, s.register, ctx, model_name=s.model_name)
-    promotion = None
+    judge = _judge(s, run_id=run_id, value=value)
+    verdict = judge(champion) if s.command.gates else None
+    promotion, notes = None, ()
     if plan.wanted and not (verdict is not None and not verdict.passed):
-        done = registry.register(
-            client, s.model_name, run_id=run_id, model_uri=model_uri, tags=run_tags(ctx), alias=alias, stage=stage
+        check_model_files(model_uri, f"the model of the best run {run_id}")
+        target = Target(s.model_name, alias, stage)
+        outcome, verdict = promote(
+            client,
+            target,
+            PromotionCandidate(run_id, model_uri, run_tags(ctx)),
+            metric=s.metric,
+            known=champion,
+            judge=judge if s.command.gates else _always_passes,
+            deadline=deadline,
+            mover=_mover(ctx),
         )
-        url = model_version_url(links, s.model_name, done.version)
-        promotion = Promotion(done.version, done.previous_version, url, done.notes)
+        champion, notes = outcome.champion, outcome.notes
+        if outcome.version:
+            url = model_version_url(links, s.model_name, outcome.version)
+            promotion = Promotion(outcome.version, outcome.previous, url, outcome.notes, outcome.ledger)
+            notes = ()
+        if not s.command.gates:
+            verdict = None
     return Result(
         command=s.command,
         experiment_name=s.experiment_name,
@@ -160,7 +197,76 @@ def select_and_promote(settings: Settings, ctx: Context, client: MlflowClient, l
         gate=verdict,
         plan=plan,
         promotion=promotion,
+        notes=notes,
     )
+
+
+def _judge(s: Settings, *, run_id: str, value: float) -> Callable[[Champion | None], GateResult]:
+    """The gate for this run, as a function of production: run once to decide, and again under the lock."""
+
+    def judge(champion: Champion | None) -> GateResult:
+        return gate.evaluate(
+            metric=s.metric,
+            value=value,
+            greater_is_better=s.greater_is_better,
+            threshold=s.threshold,
+            min_improvement=s.min_improvement,
+            champion=champion,
+            run_id=run_id,
+        )
+
+    return judge
+
+
+def _always_passes(champion: Champion | None) -> GateResult:
+    """`command: register` has no gate: production is still re-read under the lock, nothing is judged."""
+    return GateResult(())
+
+
+def _mover(ctx: Context) -> Mover:
+    """Who this step is, for the lock a waiting job reads and for the ledger."""
+    holder = ctx.run_url or f"{socket.gethostname()} (process {os.getpid()})"
+    return Mover(commit=ctx.head_sha, run_url=ctx.run_url, holder=holder)
+
+
+def _rollback(
+    settings: Settings,
+    ctx: Context,
+    client: MlflowClient,
+    runner: Runner,
+    links: UiLinks | None,
+    *,
+    deadline: Deadline,
+    as_json: bool,
+) -> int:
+    """`command: rollback`: production back to `to-version`, or to what held it before, under the lock."""
+    target = Target(settings.model_name, settings.promotion_alias, settings.canonical_stage)
+    with server_errors(settings.tracking_uri), deadline.enforced():
+        outcome = rollback(
+            client,
+            target,
+            to_version=settings.to_version,
+            deadline=deadline,
+            mover=_mover(ctx),
+            check_files=check_model_files,
+        )
+    runner.append_summary(
+        markdown.rollback_markdown(target.model_name, target.where, outcome.version, outcome.previous, outcome.ledger)
+    )
+    outputs = outputs_of(None, None)
+    outputs.update(
+        model_version=outcome.version,
+        previous_version=outcome.previous,
+        model_uri=f"models:/{target.model_name}/{outcome.version}",
+        model_version_url=model_version_url(links, target.model_name, outcome.version),
+    )
+    runner.set_outputs(outputs)
+    shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
+    moved = f"version {outcome.version} of '{target.model_name}' holds {target.where}"
+    _print_result(runner, shown, f"{moved} (was {outcome.previous})" if outcome.previous else moved, as_json)
+    for note in outcome.notes:
+        runner.info(note)
+    return 0
 
 
 def _quiet_libraries() -> None:
@@ -178,12 +284,8 @@ def _train(
 ) -> TrainReport:
     """The train step (user command, sweep), and its table in the step summary."""
 
-    def write(text: str) -> None:
-        runner.stream.write(text)
-        runner.stream.flush()
-
     with server_errors(settings.tracking_uri):
-        trained = train.run(settings, ctx, client, environ, write=write, warn=runner.warning)
+        trained = train.run(settings, ctx, client, environ, write=runner.child_output, warn=runner.warning)
     runner.append_summary(
         markdown.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
     )

@@ -1,0 +1,38 @@
+"""Whether a model can be loaded at all: its files are there and its MLmodel lists flavors. Checked before
+anything is written to the registry, so a model whose files were deleted never reaches production."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mlflow
+from mlflow.models import Model
+
+from mlflow_ci.errors import NoModel
+
+MLMODEL = "MLmodel"
+
+
+def check_model_files(uri: str, what: str) -> tuple[str, ...]:
+    """The flavors in the MLmodel at `uri`. NoModel (naming `what`) when the files are gone or MLmodel lists
+    none; a server that cannot answer raises MLflow's own error, which the step reports as a server error."""
+    names = [Path(f.path).name for f in mlflow.artifacts.list_artifacts(artifact_uri=uri)]
+    if MLMODEL not in names:
+        found = f"only {', '.join(sorted(names))}" if names else "no files"
+        raise NoModel(
+            f"{what} cannot be loaded: {uri} has {found} and no {MLMODEL} (its files were deleted or never "
+            "logged): log the model again, or pick another"
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        path = mlflow.artifacts.download_artifacts(artifact_uri=f"{uri}/{MLMODEL}", dst_path=scratch)
+        try:
+            flavors = tuple(Model.load(path).flavors)
+        except Exception as exc:  # a YAML or schema error in a file the user controls
+            raise NoModel(f"{what} cannot be loaded: the {MLMODEL} at {uri} is unreadable ({exc})") from None
+    if not flavors or names == [MLMODEL]:
+        raise NoModel(
+            f"{what} cannot be loaded: the {MLMODEL} at {uri} lists no flavors or its files are missing: log "
+            "the model again"
+        )
+    return flavors
