@@ -156,7 +156,7 @@ def select_and_promote(
     verdict = judge(champion) if s.command.gates else None
     promotion, notes = None, ()
     if plan.wanted and not (verdict is not None and not verdict.passed):
-        check_model_files(model_uri, f"the model of the best run {run_id}")
+        check_model_files(client, model_uri, f"the model of the best run {run_id}")
         target = Target(s.model_name, alias, stage)
         outcome, verdict = promote(
             client,

@@ -63,9 +63,9 @@ def test_promote_three_roll_back_twice_and_refuse_a_version_without_files(tmp_pa
     assert state.locks == ()
 
 
-def test_rollback_without_a_ledger_names_to_version(tmp_path, mlflow_server):
+def test_rollback_with_nothing_before_the_first_promotion_asks_for_to_version(tmp_path, mlflow_server):
     model = new_model(mlflow_server)
-    candidate(mlflow_server, model.experiment, 0.8, "1")
+    candidate(mlflow_server, model.experiment, 0.8, "4242")  # run_step's workflow run
     step = run_step(tmp_path, mlflow_server, ci_args(mlflow_server, model.experiment, model.name)[3:])
     assert step.code == 0, step.log
     refused = _rollback(tmp_path, model)

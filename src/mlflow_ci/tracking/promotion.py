@@ -194,7 +194,7 @@ def rollback(
     to_version: str,
     deadline: Deadline,
     mover: Mover,
-    check_files: Callable[[str, str], object],
+    check_files: Callable[[MlflowClient, str, str], object],
 ) -> Outcome:
     """Put `to_version` (default: what held production before the current holder was promoted) back in
     production, under the same lock as promotions. The target must exist, be READY and have its files."""
@@ -212,7 +212,7 @@ def rollback(
         ) from None
     if version.status != READY:
         raise ServerError(f"version {wanted} of '{name}' is {version.status}, not READY: it cannot go into production")
-    check_files(f"models:/{name}/{wanted}", f"version {wanted} of '{name}'")
+    check_files(client, f"models:/{name}/{wanted}", f"version {wanted} of '{name}'")
     notes: list[str] = []
     with RegistryLock(registry, name, mover.holder, deadline) as lock:
         if lock.took_over_from:
