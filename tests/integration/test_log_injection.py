@@ -3,6 +3,9 @@ model names, a train-command's output. Read with a port of the runner's own comm
 
 from __future__ import annotations
 
+import os
+import sys
+
 import mlflow
 import pytest
 
@@ -35,10 +38,14 @@ def _no_injected_command(log: str) -> None:
 def test_a_hostile_run_name_prints_no_command(tmp_path, mlflow_server, payload):
     experiment = unique("exp")
     _hostile_run(mlflow_server, experiment, payload)
-    for command in ("best-run", "gate", "report"):
+    best = run_step(tmp_path, mlflow_server, flags("best-run", experiment))
+    assert best.code == 0, best.log
+    _no_injected_command(best.stdout)  # its verdict line names the run
+    assert annotations(best.stdout) == []
+    for command in ("gate", "report"):
         step = run_step(tmp_path, mlflow_server, flags(command, experiment, threshold="0.99", model_name="m"))
-        _no_injected_command(step.stdout)
-        assert [a.name for a in annotations(step.stdout)] in ([], ["warning"], ["error"])
+        assert not [c for c in commands(step.stdout) if "INJECTED" in c.data], step.stdout
+        assert [a.name for a in annotations(step.stdout)] in ([], ["error"])
 
 
 def test_a_train_commands_output_prints_no_command(tmp_path, mlflow_server):
@@ -51,6 +58,11 @@ def test_a_train_commands_output_prints_no_command(tmp_path, mlflow_server):
         "with mlflow.start_run():\n"
         "    mlflow.log_metric('accuracy', 0.5)\n"
     )
-    step = run_step(tmp_path, mlflow_server, [*flags("train", experiment), "--train-command", f"python {script}"])
+    step = run_step(
+        tmp_path,
+        mlflow_server,
+        [*flags("train", experiment), "--train-command", f"{sys.executable} {script}"],
+        extra_env={"PATH": os.environ["PATH"]},
+    )
     assert step.code == 0, step.log
     _no_injected_command(step.stdout)
