@@ -168,7 +168,8 @@ PARAMETERS: tuple[Param, ...] = (
     Param("alias", "Alias to point at the new version. Default: `stage` lower-cased (`production`)."),
     Param(
         "register",
-        "`auto`: register only on a push to the default branch; `always`; `never`.",
+        "`auto`: register only on a push to the default branch; `always`; `never`. A pull request from a fork "
+        "never registers (`always` on one is an error).",
         "auto",
         "choice",
         ("auto", "always", "never"),
@@ -189,7 +190,9 @@ PARAMETERS: tuple[Param, ...] = (
         "train-command",
         "A shell command that trains, run first in your environment (the workspace, your Python) under an "
         "MLflow run the action starts and tags: it sees `MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME` and "
-        "`MLFLOW_RUN_ID`, and no GitHub token. A non-zero exit fails the step and marks the run FAILED.",
+        "`MLFLOW_RUN_ID`, and no GitHub token in its environment (it runs as the runner's user, so it is no sandbox: "
+        "see the README before training untrusted code). A non-zero exit fails the step and marks the run "
+        "FAILED.",
     ),
     Param(
         "sweep-config",

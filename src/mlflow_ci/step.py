@@ -16,7 +16,7 @@ from mlflow.entities import Run
 
 from mlflow_ci.dvc import lock_commit
 from mlflow_ci.dvc import project as dvc_project
-from mlflow_ci.errors import GateFailed, NoModel, NoRunFound, ReportError
+from mlflow_ci.errors import GateFailed, InputError, NoModel, NoRunFound, ReportError
 from mlflow_ci.github import comment
 from mlflow_ci.github.context import Context, load_context
 from mlflow_ci.github.runner import Runner
@@ -62,6 +62,12 @@ def run(
     began = time.monotonic() if trained is not None or started is None else started
     deadline = Deadline(seconds_for(settings.server_timeout, environ), strip_credentials(settings.tracking_uri), began)
     if settings.command.rolls_back:
+        if ctx.is_fork_pull_request:
+            raise InputError(
+                "command",
+                f"is rollback, but this {ctx.event_name} comes from the fork {ctx.head_repository}",
+                "a fork never moves production; run rollback from workflow_dispatch",
+            )
         return _rollback(settings, ctx, client, runner, links, deadline=deadline, as_json=as_json)
     if not settings.command.searches:
         outputs = outputs_of(None, trained)
@@ -122,11 +128,13 @@ def select_and_promote(
     client: MlflowClient,
     links: UiLinks | None,
     *,
-    plan: RegistrationPlan,
-    deadline: Deadline,
+    plan: RegistrationPlan | None = None,
+    deadline: Deadline | None = None,
 ) -> Result:
     """The best run, production, the gate, and (when the plan and the gate allow) the promotion."""
     s = settings
+    plan = plan or plan_registration(s.command, s.register, ctx, model_name=s.model_name)
+    deadline = deadline or Deadline(seconds_for(s.server_timeout, {}), strip_credentials(s.tracking_uri))
     experiment_id = get_experiment_id(client, s.experiment_name, s.tracking_uri)
     scope = search.scope_clauses(s.scope, head_sha=ctx.head_sha, checkout_sha=ctx.sha, workflow_run_id=ctx.run_id)
     # One query gives the best run and the report's candidates: same filter, scope and order by construction.

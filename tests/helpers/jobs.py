@@ -44,6 +44,17 @@ class Job:
         self.elapsed = time.monotonic() - self.started
         return self
 
+    def seen_at(self, text: str, timeout: float) -> float | None:
+        """Seconds from the start until `text` appeared in the job's stdout (polled every 0.1 s), or None."""
+        limit = self.started + timeout
+        while time.monotonic() < limit:
+            if text in self.stdout:
+                return time.monotonic() - self.started
+            if self.process.poll() is not None:
+                return (time.monotonic() - self.started) if text in self.stdout else None
+            time.sleep(0.1)
+        return None
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)

@@ -68,14 +68,13 @@ class Context:
 
 
 def read_event(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The event payload. On a runner it must be there and be a JSON object: the default branch, forks and
-    pull requests are read from it, and guessing them (e.g. that `main` is the default branch) could register
-    from the wrong branch. Off a runner a missing payload is simply empty."""
+    """The event payload. On a runner, a payload the runner names (GITHUB_EVENT_PATH) must be readable and a
+    JSON object: the default branch, forks and pull requests are read from it, and guessing them (e.g. that
+    `main` is the default branch) could register from the wrong branch. Off a runner, or when no payload is
+    named (a container started by hand), it is empty."""
     on_github = environ.get("GITHUB_ACTIONS") == "true"
     event_path = environ.get("GITHUB_EVENT_PATH", "")
     if not event_path:
-        if on_github:
-            raise RunnerError("GITHUB_EVENT_PATH is not set on a GitHub runner: the event payload is needed")
         return {}
     try:
         event = json.loads(Path(event_path).read_text(encoding="utf-8"))
