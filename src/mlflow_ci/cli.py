@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import os
 import sys
-import time
 from collections.abc import MutableMapping, Sequence
 
 from mlflow_ci import __version__, inputs
@@ -40,7 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | None = None) -> int:
-    started = time.monotonic()  # the step's server deadline counts from here (or from the end of training)
     environ = os.environ if environ is None else environ
     runner = Runner(environ)
     try:
@@ -56,7 +54,7 @@ def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | 
         apply_client_defaults(environ)
         from mlflow_ci import step
 
-        return step.run(settings, environ, runner, as_json=args.json, secrets=secrets, started=started)
+        return step.run(settings, environ, runner, as_json=args.json, secrets=secrets)
     except CIError as exc:
         runner.error(str(exc), exc.title)
         if not isinstance(exc, GateFailed):  # a failed gate has written its full summary already

@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import sys
-import time
 from collections.abc import Callable, Mapping, MutableMapping
 
 from mlflow import MlflowClient
@@ -41,16 +40,10 @@ from mlflow_ci.train.run import TrainReport
 
 
 def run(
-    settings: Settings,
-    environ: MutableMapping[str, str],
-    runner: Runner,
-    *,
-    as_json: bool,
-    secrets: list[str],
-    started: float | None = None,
+    settings: Settings, environ: MutableMapping[str, str], runner: Runner, *, as_json: bool, secrets: list[str]
 ) -> int:
-    """The step. `started` is when it began (monotonic): the server deadline counts from there, or from the
-    end of training when it trains."""
+    """The step. Its conversation with the server is bounded by a deadline that counts from here, or from the
+    end of training when it trains (training takes as long as it takes)."""
     _quiet_libraries()
     # Everything that can fail without the registry, before anything is written to it.
     runner.check_files()
@@ -59,8 +52,7 @@ def run(
     client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.registry_uri or None)
     links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
-    began = time.monotonic() if trained is not None or started is None else started
-    deadline = Deadline(seconds_for(settings.server_timeout, environ), strip_credentials(settings.tracking_uri), began)
+    deadline = Deadline(seconds_for(settings.server_timeout, environ), strip_credentials(settings.tracking_uri))
     if settings.command.rolls_back:
         if ctx.is_fork_pull_request:
             raise InputError(

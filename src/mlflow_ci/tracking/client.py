@@ -42,7 +42,13 @@ def server_errors(tracking_uri: str) -> Iterator[None]:
         raise
     except MlflowException as exc:
         message = exc.message
-        if "API request to" in message and "failed with exception" in message:  # MLflow's wrapped network error
+        if "API request to" in message and "failed with" in message:  # MLflow's wrapped network error
+            if "timeout" in message.lower() or "timed out" in message.lower():
+                raise ServerError(
+                    f"the MLflow tracking server at {shown} accepted the connection but did not answer in time "
+                    f"({mlflow_env.MLFLOW_HTTP_REQUEST_TIMEOUT.name}={mlflow_env.MLFLOW_HTTP_REQUEST_TIMEOUT.get()} "
+                    "s per request): check that it is not overloaded or stuck"
+                ) from None
             raise unreachable from None
         code = exc.error_code
         if code in ("UNAUTHENTICATED", "PERMISSION_DENIED") or "401" in message or "403" in message:
