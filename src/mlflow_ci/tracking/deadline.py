@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
 
 from mlflow_ci.errors import CIError, ServerError
 
@@ -76,7 +75,7 @@ class Deadline:
             yield
             return
 
-        def on_alarm(signum: int, frame: FrameType | None) -> None:
+        def on_alarm(*_: object) -> None:  # (signal number, frame)
             self.fired = True
             raise self.error()
 
