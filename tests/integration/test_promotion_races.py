@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import jobs
 from tests.helpers.registry_state import snapshot
-from tests.integration.promotion import candidate, ci_args, new_model
+from tests.integration.promotion import PATIENT, candidate, ci_args, new_model
 
 JOBS = 8
 TRIALS = 10
@@ -31,7 +31,7 @@ def test_concurrent_jobs_with_different_candidates_leave_the_best_in_production(
     for workflow_run in runs:
         root = tmp_path / workflow_run
         root.mkdir()
-        specs.append((root, ci_args(mlflow_server, model.experiment, model.name), workflow_run))
+        specs.append((root, ci_args(mlflow_server, model.experiment, model.name, *PATIENT), workflow_run))
     done = jobs.run_together(specs)
 
     state = snapshot(mlflow_server, model.name)
@@ -68,7 +68,7 @@ def test_concurrent_jobs_on_the_same_run_make_one_version(tmp_path, mlflow_serve
     for i in range(JOBS):
         root = tmp_path / f"job{i}"
         root.mkdir()
-        specs.append((root, ci_args(mlflow_server, model.experiment, model.name), "same"))
+        specs.append((root, ci_args(mlflow_server, model.experiment, model.name, *PATIENT), "same"))
     done = jobs.run_together(specs)
     assert [job.code for job in done] == [0] * JOBS, [job.log for job in done if job.code]
     state = snapshot(mlflow_server, model.name)

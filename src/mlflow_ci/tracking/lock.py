@@ -143,6 +143,10 @@ class RegistryLock:
                 self.registry.create_registered_model(self.name, tags=self._tags(token))
                 break
             except MlflowException as exc:
+                if _code(exc) in _MISSING:
+                    # MLflow's SQL store answers a create that hit an existing name by reading that model; when
+                    # its holder deleted it in between, the create says "does not exist": the lock is free.
+                    continue
                 if _code(exc) != _EXISTS:
                     self._refused(exc)
             state = self._read()
@@ -187,8 +191,14 @@ class RegistryLock:
             self._delete(marker)
             return False
         tags = self._tags(token)
-        for key in (TAG_EXPIRES, TAG_HOLDER, TAG_OWNER):  # expiry first: see the module's docstring
-            self.registry.set_registered_model_tag(self.name, key, tags[key])
+        try:
+            for key in (TAG_EXPIRES, TAG_HOLDER, TAG_OWNER):  # expiry first: see the module's docstring
+                self.registry.set_registered_model_tag(self.name, key, tags[key])
+        except MlflowException as exc:
+            if _code(exc) not in _MISSING:
+                raise
+            self._delete(marker)  # its late holder released it after all: start over
+            return False
         self._marker = marker
         self.took_over_from = stale.holder or "a job"
         return True

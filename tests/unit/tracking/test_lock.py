@@ -8,7 +8,7 @@ import time
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_ALREADY_EXISTS
+from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_ALREADY_EXISTS, RESOURCE_DOES_NOT_EXIST
 
 from mlflow_ci.tracking.deadline import Deadline
 from mlflow_ci.tracking.lock import TAG_EXPIRES, TAG_HOLDER, TAG_OWNER, LockBusy, LockRefused, RegistryLock, lock_name
@@ -110,3 +110,28 @@ def test_no_release_after_the_deadline(client):
     time.sleep(0.4)
     lock.release()  # another job may own it by now: leave it to expire
     assert _names(client) == [lock_name("News Model")]
+
+
+class ReleasedDuringCreate:
+    """A double of the race found with eight real jobs: MLflow's SQL store answers a create that hit an
+    existing name by reading that model, and when its holder deleted it in between, the create answers
+    RESOURCE_DOES_NOT_EXIST."""
+
+    def __init__(self, client):
+        self.client, self.raised = client, False
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def create_registered_model(self, name, tags=None):
+        if not self.raised:
+            self.raised = True
+            raise MlflowException("Registered Model not found", error_code=RESOURCE_DOES_NOT_EXIST)
+        return self.client.create_registered_model(name, tags=tags)
+
+
+def test_a_create_that_lost_a_race_with_a_release_tries_again(client):
+    registry = ReleasedDuringCreate(client)
+    with RegistryLock(registry, "News Model", "job A", Deadline(5.0, "sqlite")):
+        assert registry.raised and _names(client) == [lock_name("News Model")]
+    assert _names(client) == []
