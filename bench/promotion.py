@@ -1,12 +1,14 @@
-"""Benchmark: what the promotion lock and the re-check add to a promotion over HTTP on loopback.
+"""Benchmark: what the promotion lock adds to a promotion over HTTP on loopback.
 
     .venv/bin/python bench/promotion.py [--repeat 9]
 
 Against a real `mlflow server` on 127.0.0.1 (sqlite backend, 1 worker), behind a counting proxy. Each round
-promotes a new, better candidate of one registered model with the action's own transaction
-(tracking/promotion.py: lock, re-read of production, re-run gate, find-or-create, READY, alias + stage,
-ledger), and, in the same round and on the same model, times just the parts the serialization adds: taking
-and releasing the lock, and re-reading production. Requests are counted per promotion (lock included).
+logs a new, better candidate and runs the `ci` step's own code on it (step.select_and_promote: best-run
+search, the model files check, then the transaction: lock, production read, gate, find-or-create, READY,
+alias + stage, ledger, release). In the same round, on the same model, it times the lock alone (create and
+delete of the lock model), and the selection alone (the search and the files check), so the registry part
+is the step minus the selection. Production is read once, under the lock, so the re-check itself costs no
+request: what serialization adds is the lock.
 
 Prints a Markdown table to paste into docs/benchmarks.md.
 """
@@ -29,60 +31,59 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 from mlflow import MlflowClient  # noqa: E402
 
 from bench.common import machine_line  # noqa: E402
-from mlflow_ci.select import gate  # noqa: E402
-from mlflow_ci.tracking import promotion, registry  # noqa: E402
+from mlflow_ci import inputs, step  # noqa: E402
+from mlflow_ci.github.context import Context  # noqa: E402
+from mlflow_ci.tracking import registry, search  # noqa: E402
 from mlflow_ci.tracking.deadline import Deadline  # noqa: E402
 from mlflow_ci.tracking.lock import RegistryLock  # noqa: E402
+from mlflow_ci.tracking.model_files import check_model_files  # noqa: E402
 from tests.conftest import start_mlflow_server, stop  # noqa: E402
 from tests.helpers.fault_proxy import FaultProxy  # noqa: E402
 from tests.helpers.mlflow_runs import log_run  # noqa: E402
 
 MODEL = "bench-promotion"
-TARGET = promotion.Target(MODEL, "production", "Production")
-MOVER = promotion.Mover("0" * 40, "https://github.com/org/repo/actions/runs/1", "bench")
+EXPERIMENT = "bench-promotion"
 
 
-def one_round(client: MlflowClient, proxy: FaultProxy, run_id: str, model_uri: str, accuracy: float) -> dict:
-    """One promotion, then the lock and the re-read alone; times in ms, and the promotion's requests."""
-    known = registry.find_champion(client, MODEL, alias="production", stage="Production", metric="accuracy")
+def settings(uri: str) -> inputs.Settings:
+    flags = {
+        "command": "ci",
+        "tracking_uri": uri,
+        "experiment_name": EXPERIMENT,
+        "metric": "accuracy",
+        "model_name": MODEL,
+        "stage": "Production",
+        "min_improvement": "0",
+        "register": "always",
+    }
+    return inputs.parse(inputs.raw_values(flags, {}))
 
-    def judge(champion: registry.Champion | None) -> gate.GateResult:
-        return gate.evaluate(
-            metric="accuracy",
-            value=accuracy,
-            greater_is_better=True,
-            threshold=None,
-            min_improvement=0.0,
-            champion=champion,
-            run_id=run_id,
-        )
 
+def one_round(client: MlflowClient, proxy: FaultProxy, s: inputs.Settings) -> dict[str, float]:
     seen = len(proxy.log)
     started = time.perf_counter()
-    outcome, verdict = promotion.promote(
-        client,
-        TARGET,
-        promotion.Candidate(run_id, model_uri, {}),
-        metric="accuracy",
-        known=known,
-        judge=judge,
-        deadline=Deadline(60, "bench"),
-        mover=MOVER,
-    )
-    promote_ms = (time.perf_counter() - started) * 1000
-    assert verdict.passed and outcome.moved, outcome
+    result = step.select_and_promote(s, Context(), client, None)
+    step_ms = (time.perf_counter() - started) * 1000
+    assert result.promotion is not None, result
     requests = len(proxy.log) - seen
 
-    store = registry.registry_client(client)
-    known = registry.find_champion(client, MODEL, alias="production", stage="Production", metric="accuracy")
     started = time.perf_counter()
-    with RegistryLock(store, MODEL, "bench", Deadline(60, "bench")):
-        production = registry.read_production(store, MODEL, alias="production", stage="Production")
-        registry.champion_of(
-            client, store, MODEL, production, alias="production", stage="Production", metric="accuracy", known=known
-        )
-    added_ms = (time.perf_counter() - started) * 1000
-    return {"promote": promote_ms, "added": added_ms, "requests": requests}
+    best = search.top_runs(
+        client,
+        result.experiment_id,
+        metric="accuracy",
+        greater_is_better=True,
+        user_filter="",
+        scope=search.scope_clauses("experiment", head_sha="", checkout_sha="", workflow_run_id=""),
+    )[0]
+    check_model_files(client, search.model_uri_of(client, best) or "", "bench")
+    select_ms = (time.perf_counter() - started) * 1000
+
+    started = time.perf_counter()
+    with RegistryLock(registry.registry_client(client), MODEL, "bench", Deadline(60, "bench")):
+        pass
+    lock_ms = (time.perf_counter() - started) * 1000
+    return {"step": step_ms, "select": select_ms, "lock": lock_ms, "requests": requests}
 
 
 def main() -> None:
@@ -95,24 +96,29 @@ def main() -> None:
     try:
         with FaultProxy(url) as proxy:
             client = MlflowClient(proxy.url)
+            s = settings(proxy.url)
             rounds = []
             for index in range(args.repeat + 1):  # the first round warms up (and creates the model)
-                accuracy = 0.5 + index / 100
-                run_id = log_run(proxy.url, "bench-promotion", {"accuracy": accuracy})
-                model_id = client.get_run(run_id).outputs.model_outputs[0].model_id
-                result = one_round(client, proxy, run_id, f"models:/{model_id}", accuracy)
+                log_run(proxy.url, EXPERIMENT, {"accuracy": 0.5 + index / 100})
+                result = one_round(client, proxy, s)
                 if index:
                     rounds.append(result)
     finally:
         stop(server)
-    promote = statistics.median(r["promote"] for r in rounds)
-    added = statistics.median(r["added"] for r in rounds)
-    requests = statistics.median(r["requests"] for r in rounds)
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    step_ms, select_ms, lock_ms = median("step"), median("select"), median("lock")
+    registry_ms = step_ms - select_ms
     print()
-    print("| what | median (ms) | share of a promotion |")
+    print(f"median of {len(rounds)} rounds after one warm-up; {median('requests'):.0f} requests per step")
+    print()
+    print("| what | median (ms) | the lock's share |")
     print("|---|---:|---:|")
-    print(f"| a promotion (lock and re-check included), {requests:.0f} requests | {promote:.1f} | 100 % |")
-    print(f"| the lock (create + delete) and the re-read of production | {added:.1f} | {added / promote:.0%} |")
+    print(f"| the `ci` step's server work: search, files check, promotion | {step_ms:.1f} | {lock_ms / step_ms:.0%} |")
+    print(f"| its registry part (the step minus the selection) | {registry_ms:.1f} | {lock_ms / registry_ms:.0%} |")
+    print(f"| the lock alone: create and delete | {lock_ms:.1f} | |")
 
 
 if __name__ == "__main__":

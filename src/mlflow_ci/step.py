@@ -149,21 +149,16 @@ def select_and_promote(
             'run, e.g. mlflow.sklearn.log_model(model, name="model")'
         )
     alias, stage = s.promotion_alias, s.canonical_stage
-    champion = None
-    if s.model_name and (alias or stage):
-        champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
     judge = _judge(s, run_id=run_id, value=value)
-    verdict = judge(champion) if s.command.gates else None
     promotion, notes = None, ()
-    if plan.wanted and not (verdict is not None and not verdict.passed):
+    if plan.wanted:
+        # Production is read once, under the lock: the gate that decides is the one that sees it there.
         check_model_files(client, model_uri, f"the model of the best run {run_id}")
-        target = Target(s.model_name, alias, stage)
         outcome, verdict = promote(
             client,
-            target,
+            Target(s.model_name, alias, stage),
             PromotionCandidate(run_id, model_uri, run_tags(ctx)),
             metric=s.metric,
-            known=champion,
             judge=judge if s.command.gates else _always_passes,
             deadline=deadline,
             mover=_mover(ctx),
@@ -173,8 +168,12 @@ def select_and_promote(
             url = model_version_url(links, s.model_name, outcome.version)
             promotion = Promotion(outcome.version, outcome.previous, url, outcome.notes, outcome.ledger)
             notes = ()
-        if not s.command.gates:
-            verdict = None
+        verdict = verdict if s.command.gates else None
+    else:
+        champion = None
+        if s.model_name and (alias or stage):
+            champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
+        verdict = judge(champion) if s.command.gates else None
     return Result(
         command=s.command,
         experiment_name=s.experiment_name,

@@ -67,18 +67,20 @@ def test_a_blip_while_reading_production_for_the_gate_is_a_server_error(
 
 
 @pytest.mark.parametrize("action", ["drop", "status"])
-def test_a_blip_while_re_reading_production_under_the_lock_is_a_server_error(
+def test_a_registry_that_refuses_every_version_create_promotes_nothing(
     tmp_path, mlflow_server, proxy, champion, action
 ):
-    """A better candidate passes the first gate; the re-read under the lock fails: nothing is promoted."""
+    """A better candidate passes the gate under the lock; every create fails (MLflow's retries would repeat a
+    POST, the action never does): the run is looked up between attempts, nothing moves, the lock is gone."""
     workflow_run = unique("run")
-    candidate(mlflow_server, champion.experiment, 0.95, workflow_run)
+    run_id = candidate(mlflow_server, champion.experiment, 0.95, workflow_run)
     before = snapshot(mlflow_server, champion.name)
-    proxy.add(Fault("GET", REGISTERED_MODEL_GET, action, times=0, skip=1))  # the gate's read goes through
+    proxy.add(Fault("POST", VERSION_CREATE, action, times=0))
     job = _job(tmp_path, champion, proxy.url, workflow_run)
     _assert_server_error(job, proxy.url)
-    assert len(proxy.requests("GET", REGISTERED_MODEL_GET)) > 1
-    assert snapshot(mlflow_server, champion.name) == before  # the lock is gone too
+    assert len(proxy.requests("POST", VERSION_CREATE)) == 2  # one create, a look-up, one more: never blind
+    assert snapshot(mlflow_server, champion.name) == before
+    assert not snapshot(mlflow_server, champion.name).versions_of(run_id)
 
 
 def test_a_three_second_stall_is_judged_on_the_real_answer_or_fails_closed(tmp_path, mlflow_server, proxy, champion):

@@ -34,6 +34,8 @@ from mlflow_ci.tracking.registry import (
     wait_until_ready,
 )
 
+WAITED = 0.2  # seconds of waiting for the lock worth a note: another job was promoting meanwhile
+
 
 class Verdict(Protocol):
     @property
@@ -114,15 +116,15 @@ def promote(
     candidate: Candidate,
     *,
     metric: str,
-    known: Champion | None,
     judge: Callable[[Champion | None], V],
     deadline: Deadline,
     mover: Mover,
 ) -> tuple[Outcome, V]:
-    """Register the run's model (once) and put it in production, if it still beats production under the lock.
+    """Register the run's model (once) and put it in production, if it beats production as read under the lock.
 
-    `known` is production as the gate saw it; `judge` is the gate, run again on production as read under the
-    lock. Returns what happened and the verdict that decided it.
+    `judge` is the gate as a function of production. Production is read once, after the lock is taken, so the
+    gate that decides is the one that saw what it replaces: a job that waited while another promoted is judged
+    against the new holder. Returns what happened and the verdict that decided it.
     """
     name, alias, stage = target.model_name, target.alias, target.stage
     run_id = candidate.run_id
@@ -132,10 +134,13 @@ def promote(
         if lock.took_over_from:
             notes.append(f"took over the promotion lock from {lock.took_over_from}, whose time had run out")
         production = read_production(registry, name, alias=alias, stage=stage)
-        champion = champion_of(client, registry, name, production, alias=alias, stage=stage, metric=metric, known=known)
-        if champion != known:
-            now_holding = f"version {champion.version}" if champion else "nothing"
-            notes.append(f"production changed while this job waited for the lock ({now_holding}): gated again")
+        champion = champion_of(client, registry, name, production, alias=alias, stage=stage, metric=metric)
+        if lock.waited >= WAITED:
+            holding = f"version {champion.version}" if champion else "nothing"
+            notes.append(
+                f"waited {lock.waited:.1f} s for the promotion lock; gated against production as it was then "
+                f"({holding})"
+            )
         verdict = judge(champion)
         entries = tuple(ledger.read(production.tags))
         if not verdict.passed:

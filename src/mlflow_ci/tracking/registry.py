@@ -101,15 +101,11 @@ def champion_of(
     alias: str,
     stage: str,
     metric: str,
-    known: Champion | None = None,
 ) -> Champion | None:
-    """The holder's version and metric. `known` (the gate's earlier read) is reused when the holder has not
-    changed, so a re-check costs one request."""
+    """The holder's version (from the read's latest versions when it is there) and its run's metric."""
     holder = production.holder
     if not holder:
         return None
-    if known is not None and known.version == holder:
-        return known
     held_by = f"alias {alias}" if production.alias_holder else f"stage {stage}"
     version = production.versions.get(holder) or registry.get_model_version(name, holder)
     value = None
