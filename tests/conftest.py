@@ -54,7 +54,7 @@ def start_mlflow_server(
         env={**os.environ, **(extra_env or {})},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"mlflow server exited: {(root / 'server.log').read_text()[-2000:]}")
@@ -65,7 +65,7 @@ def start_mlflow_server(
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError("mlflow server did not answer /health within 90 s")
+    raise RuntimeError("mlflow server did not answer /health within 240 s")
 
 
 def stop(process: subprocess.Popen) -> None:
