@@ -118,8 +118,14 @@ def test_a_hang_half_way_through_the_promotion_ends_within_the_deadline(tmp_path
     model = new_model(mlflow_server)
     candidate(mlflow_server, model.experiment, 0.9, "1")
     proxy.add(Fault("POST", VERSION_CREATE, "hang", times=0, seconds=60))
-    job = _job(tmp_path, model, proxy.url, "1", "--server-timeout", "10", timeout=60)
-    assert job.elapsed < 12, f"took {job.elapsed:.1f} s"
+    root = tmp_path / "hung"
+    root.mkdir()
+    job = jobs.start(root, ci_args(proxy.url, model.experiment, model.name, "--server-timeout", "10"), run_id="1")
+    failed_at = job.seen_at("::error", timeout=60)
+    job.wait(30)
+    talking = proxy.log[0].at - job.started  # the deadline counts from the step's start, after the imports
+    assert failed_at is not None and failed_at - talking < 10.5, (failed_at, talking, job.log)
+    assert "within 10 s" in job.errors[0]  # the deadline, not MLflow's own per-request timeout, ended it
     _assert_server_error(job, proxy.url)
     state = snapshot(mlflow_server, model.name)
     assert state.versions == () and state.aliases == ()
