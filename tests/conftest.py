@@ -30,7 +30,7 @@ def start_mlflow_server(
         ("--artifacts-destination", str(root / "artifacts"), *extra_args),
         extra_env,
     )
-    servers.wait_for_mlflow(server, timeout=120)
+    servers.wait_for_mlflow(server, timeout=240)
     return server.process, server.url
 
 

@@ -8,6 +8,7 @@ accepted by every command, as INPUT_* variables are, so one environment serves a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -158,7 +159,8 @@ def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | 
     except CIError as exc:
         runner.error(str(exc), exc.title)
         if not isinstance(exc, GateFailed):  # a failed gate has written its full summary already
-            runner.append_summary(f"### ❌ mlflow-ci: {exc.title}\n\n{exc}\n")
+            with contextlib.suppress(OSError):  # the error may be that the summary cannot be written
+                runner.append_summary(f"### ❌ mlflow-ci: {exc.title}\n\n{exc}\n")
         return exc.exit_code
 
 

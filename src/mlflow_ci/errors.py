@@ -8,7 +8,7 @@ from __future__ import annotations
 EXIT_CODES: dict[int, str] = {
     0: "ok",
     1: "the gate failed or there is nothing to pick (no run with the metric, no logged model)",
-    2: "bad input (checked before anything touches the server)",
+    2: "bad input, or a runner the step cannot use (unwritable outputs or summary, unreadable event payload)",
     3: "MLflow server or registry error",
     4: "training failed (train-command, a sweep candidate, DVC)",
     5: "the report or the dvc.lock commit could not be written",
@@ -37,6 +37,13 @@ class InputError(CIError):
         super().__init__(f"input '{name}' {problem}: {fix}{end}")
         self.input_name = name
         self.title = f"input {name}"
+
+
+class RunnerError(CIError):
+    """The runner's files cannot be used: outputs or summary unwritable, the event payload unreadable."""
+
+    exit_code = 2
+    title = "runner"
 
 
 class ServerError(CIError):

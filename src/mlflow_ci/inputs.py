@@ -262,7 +262,8 @@ PARAMETERS: tuple[Param, ...] = (
     ),
     Param(
         "register",
-        "`auto`: register only on a push to the default branch; `always`; `never`.",
+        "`auto`: register only on a push to the default branch; `always`; `never`. A pull request from a fork "
+        "never registers (`always` on one is an error).",
         "auto",
         "choice",
         ("auto", "always", "never"),
@@ -275,10 +276,19 @@ PARAMETERS: tuple[Param, ...] = (
         read_by=("rolls_back",),
     ),
     Param(
+        "server-timeout",
+        "Seconds one step may spend talking to the MLflow server (after training): a server that stops "
+        "answering, or a promotion lock held too long, fails the step within this, with one error naming the "
+        "URI. Default 30; a larger `MLFLOW_HTTP_REQUEST_TIMEOUT` raises it.",
+        kind="float",
+    ),
+    Param(
         "train-command",
         "A shell command that trains, run first in your environment (the workspace, your Python) under an "
         "MLflow run the action starts and tags: it sees `MLFLOW_TRACKING_URI`, `MLFLOW_EXPERIMENT_NAME` and "
-        "`MLFLOW_RUN_ID`, and no GitHub token. A non-zero exit fails the step and marks the run FAILED.",
+        "`MLFLOW_RUN_ID`, and no GitHub token in its environment (it runs as the runner's user, so it is no sandbox: "
+        "see the README before training untrusted code). A non-zero exit fails the step and marks the run "
+        "FAILED.",
         read_by=("trains",),
     ),
     Param(
@@ -403,6 +413,7 @@ class Settings:
     dvc_commit_lock: bool
     fail_on_gate: bool
     comment: str
+    server_timeout: float | None
     github_token: str = field(repr=False)
 
     @property
@@ -488,8 +499,12 @@ _STAGES = {"staging": "Staging", "production": "Production"}
 
 def check(s: Settings) -> None:
     """Rules between parameters, checked before anything touches the server."""
-    if not s.experiment_name:
+    if not s.experiment_name and (s.command.trains or s.command.searches):
         raise InputError("experiment-name", "is empty", "name the MLflow experiment to search")
+    if s.server_timeout is not None and s.server_timeout <= 0:
+        raise InputError("server-timeout", f"{s.server_timeout:g} is not positive", "use a number of seconds, e.g. 60")
+    if s.command.rolls_back:
+        _check_rollback(s)
     _check_training(s)
     if not s.metric and s.command.searches:
         raise InputError("metric", "is empty", "name the metric that ranks runs, e.g. accuracy")
@@ -523,6 +538,15 @@ def _check_training(s: Settings) -> None:
         raise InputError(
             "dvc-commit-lock", "is true but this step trains nothing", "set train-command (e.g. dvc repro) as well"
         )
+
+
+def _check_rollback(s: Settings) -> None:
+    if not s.model_name:
+        raise InputError("model-name", "is empty but rollback needs the model", "set model-name")
+    if not (s.alias or s.stage):
+        raise InputError("stage", "and alias are both empty", "set stage (e.g. Production) or alias to roll back")
+    if s.to_version and not s.to_version.isdigit():
+        raise InputError("to-version", f"'{s.to_version}' is not a version number", "use a number such as 3")
 
 
 def _check_promotion(s: Settings) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Mapping, MutableMapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from mlflow import MlflowClient
 from mlflow.entities import Run
@@ -20,18 +22,23 @@ from mlflow_ci.github import comment
 from mlflow_ci.github.context import Context, load_context
 from mlflow_ci.github.runner import Runner
 from mlflow_ci.inputs import OUTPUTS, Settings
-from mlflow_ci.redact import redact
+from mlflow_ci.redact import redact, strip_credentials
 from mlflow_ci.report import card as model_card
 from mlflow_ci.report import files as report_files
 from mlflow_ci.report import markdown, terminal
 from mlflow_ci.select import evaluation as same_data
 from mlflow_ci.select import gate
 from mlflow_ci.select.comparability import compare, digests_of
-from mlflow_ci.select.decision import Candidate, Promotion, Result, plan_registration
+from mlflow_ci.select.decision import Candidate, Promotion, RegistrationPlan, Result, plan_registration
+from mlflow_ci.select.gate import GateResult
 from mlflow_ci.select.record import DecisionRecord, log_scores, record_decision
 from mlflow_ci.tracking import registry, registry_kind, search
 from mlflow_ci.tracking.client import check_tracking_uri, get_experiment_id, open_client, server_errors
+from mlflow_ci.tracking.deadline import Deadline, seconds_for
 from mlflow_ci.tracking.links import UiLinks, databricks_host, model_version_url, run_url
+from mlflow_ci.tracking.model_files import check_model_files
+from mlflow_ci.tracking.promotion import Candidate as PromotionCandidate
+from mlflow_ci.tracking.promotion import Mover, Target, promote, rollback
 from mlflow_ci.tracking.registry import Champion
 from mlflow_ci.tracking.registry_kind import Registry
 from mlflow_ci.tracking.tags import TAG_COMMIT, TAG_DVC_LOCK, run_tags
@@ -42,9 +49,14 @@ from mlflow_ci.train.run import TrainReport
 def run(
     settings: Settings, environ: MutableMapping[str, str], runner: Runner, *, as_json: bool, secrets: list[str]
 ) -> int:
+    """The step. Its conversation with the server is bounded by a deadline that counts from the start of the
+    server work after training (training takes as long as it takes)."""
     _quiet_libraries()
+    # Everything that can fail without the registry is checked before anything is written to it, and
+    # everything that can be checked without a store before the client opens (or creates) one.
+    runner.check_files()
     ctx = load_context(environ)
-    # Everything that can be checked without a store is, before the client opens (or creates) one.
+    plan = plan_registration(settings.command, settings.register, ctx, model_name=settings.model_name)
     check_tracking_uri(settings.tracking_uri, creates_store=settings.trains)
     model_registry = registry_kind.resolve(settings.registry_uri, settings.tracking_uri, environ)
     if settings.model_name:  # what this registry takes, checked before anything is trained or written
@@ -56,14 +68,23 @@ def run(
         client = open_client(settings.tracking_uri, model_registry.uri)
     links = UiLinks.for_server(settings.tracking_uri, databricks_host(settings.tracking_uri, environ))
     trained = _train(settings, ctx, client, environ, runner, links) if settings.trains else None
+    deadline = Deadline(seconds_for(settings.server_timeout, environ), strip_credentials(settings.tracking_uri))
+    if settings.command.rolls_back:
+        if ctx.is_fork_pull_request:
+            raise InputError(
+                "command",
+                f"is rollback, but this {ctx.event_name} comes from the fork {ctx.head_repository}",
+                "a fork never moves production; run rollback from workflow_dispatch",
+            )
+        return _rollback(settings, ctx, client, runner, links, deadline=deadline, as_json=as_json)
     if not settings.command.searches:
         outputs = outputs_of(None, trained)
         runner.set_outputs(outputs)
         _print_result(runner, outputs, f"trained {len(trained.runs) if trained else 0} runs", as_json)
         _commit_lock(settings, ctx, runner, environ)
         return 0
-    with server_errors(settings.tracking_uri):
-        result = select_and_promote(settings, ctx, client, links, model_registry)
+    with server_errors(settings.tracking_uri), deadline.enforced():
+        result = select_and_promote(settings, ctx, client, links, model_registry, plan=plan, deadline=deadline)
     # Also out of the PR comment and the report files, which the runner's masking never sees.
     summary = redact(markdown.summary_markdown(result), secrets)
     runner.append_summary(summary)
@@ -72,7 +93,8 @@ def run(
     outputs = outputs_of(result, trained, report_path=report_path, comment_url=comment_url)
     runner.set_outputs(outputs)
     _print_result(runner, outputs, markdown.verdict(result), as_json, result)
-    for note in [*(result.gate.notes if result.gate else ()), *(result.promotion.notes if result.promotion else ())]:
+    promotion_notes = result.promotion.notes if result.promotion else ()
+    for note in [*(result.gate.notes if result.gate else ()), *promotion_notes, *result.notes]:
         runner.note(note)
     if result.plan.reason and not result.registered and settings.command.may_register:
         runner.notice(f"not registered: {result.plan.reason}")
@@ -160,10 +182,15 @@ def select_and_promote(
     client: MlflowClient,
     links: UiLinks | None,
     model_registry: Registry | None = None,
+    *,
+    plan: RegistrationPlan | None = None,
+    deadline: Deadline | None = None,
 ) -> Result:
-    """The best run, production, the gate, and (when the plan and the gate allow) the registration."""
+    """The best run, production, the gate, and (when the plan and the gate allow) the promotion."""
     s = settings
     model_registry = model_registry or registry_kind.resolve(s.registry_uri, s.tracking_uri, {})
+    plan = plan or plan_registration(s.command, s.register, ctx, model_name=s.model_name)
+    deadline = deadline or Deadline(seconds_for(s.server_timeout, {}), strip_credentials(s.tracking_uri))
     if s.eval_data:
         same_data.require_libraries()
         same_data.supported_metric(s.metric)
@@ -185,35 +212,32 @@ def select_and_promote(
         *([model_registry.alias_skipped(s.promotion_alias)] if s.promotion_alias and not alias else []),
         *([model_registry.stage_skipped(s.canonical_stage)] if s.canonical_stage and not stage else []),
     )
-    champion = None
-    if s.model_name and (alias or stage):
-        champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
-    evidence = _same_data(s, ctx, client, best=best, model_uri=model_uri, champion=champion)
-    verdict = None
-    if s.command.gates:
-        verdict = gate.evaluate(
-            metric=s.metric,
-            value=value,
-            greater_is_better=s.greater_is_better,
-            threshold=s.threshold,
-            min_improvement=s.min_improvement,
-            champion=champion,
-            run_id=run_id,
-            same_data=evidence,
-        )
-    plan = plan_registration(s.command, s.register, ctx, model_name=s.model_name)
-    promotion = None
-    if plan.wanted and not (verdict is not None and not verdict.passed):
-        if evidence.evaluation is not None:
-            # Production must still be what was scored: re-read it just before registering.
-            now = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
-            same_data.ensure_unchanged(champion.version if champion else "", now.version if now else "")
+    judge = _Judge(s, ctx, client, best=best, model_uri=model_uri)
+    promotion, notes = None, ()
+    if plan.wanted:
+        # Production is read once, under the lock: the gate that decides, and the evidence it weighs (both
+        # models scored on eval-data), are the ones that saw what the promotion replaces.
+        check_model_files(client, model_uri, f"the model of the best run {run_id}")
         with registry_kind.refusals(model_registry, s.model_name):
-            done = registry.register(
-                client, s.model_name, run_id=run_id, model_uri=model_uri, tags=run_tags(ctx), alias=alias, stage=stage
+            outcome, judged = promote(
+                client,
+                Target(s.model_name, alias, stage),
+                PromotionCandidate(run_id, model_uri, run_tags(ctx)),
+                metric=s.metric,
+                judge=judge if s.command.gates else _always_passes,
+                deadline=deadline,
+                mover=_mover(ctx),
             )
-        url = model_version_url(links, s.model_name, done.version)
-        promotion = Promotion(done.version, done.previous_version, url, (*skipped, *done.notes))
+        champion, notes = outcome.champion, outcome.notes
+        if outcome.version:
+            url = model_version_url(links, s.model_name, outcome.version)
+            promotion = Promotion(outcome.version, outcome.previous, url, (*skipped, *outcome.notes), outcome.ledger)
+            notes = ()
+    else:
+        champion = None
+        if s.model_name and (alias or stage):
+            champion = registry.find_champion(client, s.model_name, alias=alias, stage=stage, metric=s.metric)
+        judged = judge(champion) if s.command.gates else _always_passes(champion)
     result = Result(
         command=s.command,
         experiment_name=s.experiment_name,
@@ -233,16 +257,64 @@ def select_and_promote(
         min_improvement=s.min_improvement,
         champion=champion,
         champion_url=model_version_url(links, s.model_name, champion.version) if champion else "",
-        gate=verdict,
+        gate=judged.gate if s.command.gates else None,
         plan=plan,
         promotion=promotion,
-        evaluation=evidence.evaluation,
-        comparability=evidence.comparability,
+        notes=notes,
+        evaluation=judged.evidence.evaluation,
+        comparability=judged.evidence.comparability,
     )
     card = _card(result, best, ctx)
     if promotion is not None:
         record_decision(client, s.model_name, promotion.version, _decision(result, "promoted", ctx), card)
     return replace(result, card=card)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """The gate's verdict and the same-data evidence it weighed."""
+
+    gate: GateResult
+    evidence: gate.SameData
+
+    @property
+    def passed(self) -> bool:
+        return self.gate.passed
+
+
+class _Judge:
+    """The gate for the best run as a function of production: called once, with production as the promotion
+    lock reads it (or as read without the lock when nothing registers), so the evidence (both models scored on
+    eval-data, or the comparability of their logged metrics) is gathered against exactly what is judged."""
+
+    def __init__(self, s: Settings, ctx: Context, client: MlflowClient, *, best: Run, model_uri: str) -> None:
+        self._s, self._ctx, self._client, self._best, self._model_uri = s, ctx, client, best, model_uri
+
+    def __call__(self, champion: Champion | None) -> _Judged:
+        s, best = self._s, self._best
+        evidence = _same_data(s, self._ctx, self._client, best=best, model_uri=self._model_uri, champion=champion)
+        verdict = gate.evaluate(
+            metric=s.metric,
+            value=float(best.data.metrics[s.metric]),
+            greater_is_better=s.greater_is_better,
+            threshold=s.threshold,
+            min_improvement=s.min_improvement,
+            champion=champion,
+            run_id=best.info.run_id,
+            same_data=evidence,
+        )
+        return _Judged(verdict, evidence)
+
+
+def _always_passes(champion: Champion | None) -> _Judged:
+    """`command: register` has no gate: production is still read under the lock, nothing is judged."""
+    return _Judged(GateResult(()), gate.SameData())
+
+
+def _mover(ctx: Context) -> Mover:
+    """Who this step is, for the lock a waiting job reads and for the ledger."""
+    holder = ctx.run_url or f"{socket.gethostname()} (process {os.getpid()})"
+    return Mover(commit=ctx.head_sha, run_url=ctx.run_url, holder=holder)
 
 
 def _same_data(
@@ -365,6 +437,46 @@ def _card(result: Result, best: Run, ctx: Context) -> str:
     return model_card.render(facts)
 
 
+def _rollback(
+    settings: Settings,
+    ctx: Context,
+    client: MlflowClient,
+    runner: Runner,
+    links: UiLinks | None,
+    *,
+    deadline: Deadline,
+    as_json: bool,
+) -> int:
+    """`command: rollback`: production back to `to-version`, or to what held it before, under the lock."""
+    target = Target(settings.model_name, settings.promotion_alias, settings.canonical_stage)
+    with server_errors(settings.tracking_uri), deadline.enforced():
+        outcome = rollback(
+            client,
+            target,
+            to_version=settings.to_version,
+            deadline=deadline,
+            mover=_mover(ctx),
+            check_files=check_model_files,
+        )
+    runner.append_summary(
+        markdown.rollback_markdown(target.model_name, target.where, outcome.version, outcome.previous, outcome.ledger)
+    )
+    outputs = outputs_of(None, None)
+    outputs.update(
+        model_version=outcome.version,
+        previous_version=outcome.previous,
+        model_uri=f"models:/{target.model_name}/{outcome.version}",
+        model_version_url=model_version_url(links, target.model_name, outcome.version),
+    )
+    runner.set_outputs(outputs)
+    shown = outputs if as_json else {name: value for name, value in outputs.items() if value}
+    moved = f"version {outcome.version} of '{target.model_name}' holds {target.where}"
+    _print_result(runner, shown, f"{moved} (was {outcome.previous})" if outcome.previous else moved, as_json)
+    for note in outcome.notes:
+        runner.info(note)
+    return 0
+
+
 def _quiet_libraries() -> None:
     for name in ("mlflow", "alembic", "urllib3", "github"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -378,14 +490,10 @@ def _train(
     runner: Runner,
     links: UiLinks | None,
 ) -> TrainReport:
-    """The train step (user command, sweep), and its table in the step summary."""
-
-    def write(text: str) -> None:
-        runner.stream.write(text)
-        runner.stream.flush()
-
+    """The train step (user command, sweep), and its table in the step summary. What the children print is
+    shown line by line, and never obeyed as a workflow command."""
     with server_errors(settings.tracking_uri):
-        trained = train.run(settings, ctx, client, environ, write=write, warn=runner.warning)
+        trained = train.run(settings, ctx, client, environ, write=runner.child_output, warn=runner.warning)
     runner.append_summary(
         markdown.training_markdown(trained, lambda run_id: run_url(links, trained.experiment_id, run_id))
     )

@@ -124,7 +124,7 @@ def test_a_read_only_token_gets_a_notice_and_the_step_succeeds(tmp_path, mlflow_
         "::notice::no pull request comment: GitHub answered 403 (Resource not accessible by integration). Give "
         "the job `permissions: pull-requests: write` and a github-token allowed to use it; pull requests from "
         "forks get a read-only token, so their report is in the step summary only",
-        "::notice::not registered: pull_request: registration runs only on pushes to main",
+        "::notice::not registered: pull_request from the fork someone/ml-project: a fork never registers",
     ]
     assert api.requests("POST", "/comments") and api.comments(gh.REPO, PR) == []
     assert step.outputs["comment_url"] == "" and "accuracy 0.81 passed the gate" in step.summary

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlflow_ci.errors import RunnerError
+
 
 @dataclass(frozen=True)
 class Context:
@@ -31,6 +33,12 @@ class Context:
     actor: str = ""
     pr_number: int | None = None
     is_fork: bool = False
+    head_repository: str = ""  # a pull request's head repository (owner/name): the fork, for a fork
+
+    @property
+    def is_fork_pull_request(self) -> bool:
+        """A pull_request or pull_request_target from a fork: it never registers or promotes."""
+        return self.event_name in ("pull_request", "pull_request_target") and self.is_fork
 
     @property
     def is_default_branch_push(self) -> bool:
@@ -59,14 +67,37 @@ class Context:
         return self.event_name or "outside GitHub Actions"
 
 
-def load_context(environ: Mapping[str, str]) -> Context:
-    event: dict[str, Any] = {}
+def read_event(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload. On a runner, a payload the runner names (GITHUB_EVENT_PATH) must be readable and a
+    JSON object: the default branch, forks and pull requests are read from it, and guessing them (e.g. that
+    `main` is the default branch) could register from the wrong branch. Off a runner, or when no payload is
+    named (a container started by hand), it is empty."""
+    on_github = environ.get("GITHUB_ACTIONS") == "true"
     event_path = environ.get("GITHUB_EVENT_PATH", "")
-    if event_path and Path(event_path).is_file():
-        try:
-            event = json.loads(Path(event_path).read_text(encoding="utf-8")) or {}
-        except (OSError, ValueError):
-            event = {}
+    if not event_path:
+        return {}
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        if not on_github:
+            return {}
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"not valid JSON ({exc})"
+        raise RunnerError(
+            f"the event payload {event_path} (GITHUB_EVENT_PATH) cannot be read: {problem}: the runner writes "
+            "it before the job starts; check that no earlier step replaced or deleted it"
+        ) from None
+    if not isinstance(event, dict):
+        if not on_github:
+            return {}
+        raise RunnerError(
+            f"the event payload {event_path} (GITHUB_EVENT_PATH) is not a JSON object: check that no earlier "
+            "step replaced it"
+        )
+    return event
+
+
+def load_context(environ: Mapping[str, str]) -> Context:
+    event = read_event(environ)
     pull = event.get("pull_request") or {}
     head = pull.get("head") or {}
     sha = environ.get("GITHUB_SHA", "")
@@ -90,5 +121,8 @@ def load_context(environ: Mapping[str, str]) -> Context:
         job=environ.get("GITHUB_JOB", ""),
         actor=environ.get("GITHUB_ACTOR", ""),
         pr_number=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
-        is_fork=bool((head.get("repo") or {}).get("fork")) or bool(head_repo and head_repo != repository),
+        # The head repository differs from this one. `head.repo.fork` alone would also flag a branch of a
+        # repository that is itself a fork of another, so it only decides when the names are missing.
+        is_fork=head_repo != repository if head_repo and repository else bool((head.get("repo") or {}).get("fork")),
+        head_repository=head_repo,
     )

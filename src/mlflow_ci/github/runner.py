@@ -14,10 +14,17 @@ import uuid
 from collections.abc import Mapping
 from typing import TextIO
 
+from mlflow_ci.errors import RunnerError
 from mlflow_ci.redact import redact
 
 # Off GitHub, what each workflow command becomes: a prefix and its colour (SGR codes) on a terminal.
 PLAIN_PREFIXES = {"error": ("error", "1;31"), "warning": ("warning", "1;33"), "notice": ("note", "1;36")}
+
+
+def looks_like_command(line: str) -> bool:
+    """Whether the runner would try `line` as a workflow command: `::` after leading whitespace (the current
+    syntax), or `##[` anywhere (the old one)."""
+    return line.lstrip().startswith("::") or "##[" in line
 
 
 def escape_data(text: str) -> str:
@@ -95,7 +102,33 @@ class Runner:
             self._plain("notice", message)
 
     def info(self, message: str) -> None:
-        print(redact(message, self._secrets), file=self.stream, flush=True)
+        """A plain log line. Text in it may come from users or runs (run names, params, a child's output), so
+        a line the runner would read as a workflow command is printed between `::stop-commands::` and its
+        resume token: shown in the log, never obeyed."""
+        text = redact(message, self._secrets)
+        if any(looks_like_command(line) for line in text.splitlines()):
+            token = uuid.uuid4().hex
+            text = f"::stop-commands::{token}\n{text.rstrip(chr(10))}\n::{token}::"
+        print(text, file=self.stream, flush=True)
+
+    def child_output(self, line: str) -> None:
+        """One line of a child process's output (train-command, dvc), as it comes."""
+        self.info(line.rstrip("\n"))
+
+    def check_files(self) -> None:
+        """Before anything else: the output and summary files can be written (the step must not promote a
+        model, then fail to say so)."""
+        for variable, path in (("GITHUB_OUTPUT", self._output_path), ("GITHUB_STEP_SUMMARY", self._summary_path)):
+            if not path:
+                continue
+            try:
+                with open(path, "a", encoding="utf-8"):
+                    pass
+            except OSError as exc:
+                raise RunnerError(
+                    f"cannot write {path} ({variable}): {exc.strerror or exc}: the runner creates it for each "
+                    "step; check that no earlier step removed it or its directory, or changed its permissions"
+                ) from None
 
     def add_mask(self, value: str) -> None:
         """Hide `value` from everything this runner prints; on GitHub, from the whole job's log too."""

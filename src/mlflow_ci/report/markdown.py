@@ -17,6 +17,7 @@ from mlflow_ci import __version__
 from mlflow_ci.report.chart import Line, xychart
 from mlflow_ci.select.decision import Candidate, Result
 from mlflow_ci.select.gate import Check, lead
+from mlflow_ci.tracking.ledger import Entry
 
 if TYPE_CHECKING:
     from mlflow_ci.train.run import TrainReport
@@ -326,6 +327,42 @@ def _model_card(result: Result) -> list[str]:
     return ["<details><summary>Model card</summary>", "", result.card, "</details>", ""]
 
 
+LEDGER_ROWS = 5
+
+
+def _safe_url(url: str) -> str:
+    """A URL from a registry tag, only when it is plain https (anyone who can write tags writes these)."""
+    return url if re.fullmatch(r"https://[^\s()<>\[\]]+", url) else ""
+
+
+def ledger_markdown(entries: Sequence[Entry]) -> list[str]:
+    """The last moves of production, newest first, from the ledger on the registered model."""
+    if not entries:
+        return []
+    lines = [
+        f"**Ledger** (the last {min(len(entries), LEDGER_ROWS)} moves of production, newest first)",
+        "",
+        "| when (UTC) | what | alias / stage | version | replaced | commit | workflow run |",
+        "|---|---|---|---:|---:|---|---|",
+    ]
+    for e in reversed(entries[-LEDGER_ROWS:]):
+        where = " / ".join(_text(part) for part in (e.alias, e.stage) if part)
+        commit = _code(e.commit[:12]) if e.commit else ""
+        run = _link("run", _safe_url(e.run_url)) if _safe_url(e.run_url) else ""
+        cells = [_text(e.at), _text(e.what), where, _text(e.version), _text(e.previous) or "—", commit, run]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def rollback_markdown(model_name: str, where: str, moved_to: str, replaced: str, entries: Sequence[Entry]) -> str:
+    """The step summary of `command: rollback`."""
+    if replaced:
+        head = f"### ⏪ mlflow-ci: rolled {_code(model_name)} back to version {_text(moved_to)} (was {_text(replaced)})"
+    else:
+        head = f"### ⏪ mlflow-ci: version {_text(moved_to)} of {_code(model_name)} already holds {_text(where)}"
+    return "\n".join([head, "", *ledger_markdown(entries)]) + "\n"
+
+
 def summary_markdown(result: Result) -> str:
     lines = [
         f"### {_icon(result)} mlflow-ci: {_text(verdict(result))}",
@@ -335,6 +372,7 @@ def summary_markdown(result: Result) -> str:
         *_same_data(result),
         *_gate(result),
         *_registry(result),
+        *ledger_markdown(result.promotion.ledger if result.promotion else ()),
         *_candidates(result),
         *_model_card(result),
         f"<sub>mlflow-ci {__version__} · `{result.command.name}` · experiment id {result.experiment_id}</sub>",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlflow_ci.errors import InputError
 from mlflow_ci.github.context import Context
 from mlflow_ci.inputs import Command
 from mlflow_ci.select.comparability import Comparability
 from mlflow_ci.select.evaluation import Evaluation
 from mlflow_ci.select.gate import GateResult, lead
+from mlflow_ci.tracking.ledger import Entry
 from mlflow_ci.tracking.registry import Champion
 
 
@@ -32,6 +34,15 @@ def plan_registration(command: Command, mode: str, ctx: Context, *, model_name: 
     """`register` (auto | always | never) for this command and event."""
     if not (command.may_register or (command.reports and model_name)):
         return NO_REGISTRATION
+    if ctx.is_fork_pull_request:
+        fork = ctx.head_repository or "another repository"
+        if mode == "always" and command.may_register:
+            raise InputError(
+                "register",
+                f"is always, but this {ctx.event_name} comes from the fork {fork}",
+                "a pull request from a fork never registers or promotes; use register: auto or never",
+            )
+        return RegistrationPlan(False, f"{ctx.event_name} from the fork {fork}: a fork never registers", False)
     if mode == "always":
         wanted, reason = True, "register: always"
     elif mode == "never":
@@ -62,12 +73,13 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Promotion:
-    """What the registry did: the version registered (or reused) and promoted."""
+    """What the registry did: the version registered (or reused) and promoted, and the ledger after it."""
 
     version: str
     previous_version: str
     url: str
     notes: tuple[str, ...] = ()
+    ledger: tuple[Entry, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +111,7 @@ class Result:
     evaluation: Evaluation | None = None  # both models scored on eval-data
     comparability: Comparability | None = None  # without eval-data: were the logged metrics on the same data?
     card: str = ""  # the model card, as recorded on the version (or as it would be)
+    notes: tuple[str, ...] = ()  # what the promotion transaction said (e.g. production moved while it waited)
 
     @property
     def run_name(self) -> str:

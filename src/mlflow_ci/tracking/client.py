@@ -134,12 +134,18 @@ def server_errors(tracking_uri: str) -> Iterator[None]:
         raise
     except MlflowException as exc:
         message = exc.message
-        if "API request to" in message and "failed with exception" in message:  # MLflow's wrapped network error
+        if "API request to" in message and "failed with" in message:  # MLflow's wrapped network error
             status = re.search(r"too many (\d{3}) error responses", message)
             if status:  # it answered, every time, with an error: not a network problem
                 raise ServerError(
                     f"the MLflow server at {shown} answered HTTP {status.group(1)} to every try: it is up but "
                     "failing; its own log says why (often its database or artifact store)"
+                ) from None
+            if "timeout" in message.lower() or "timed out" in message.lower():
+                raise ServerError(
+                    f"the MLflow tracking server at {shown} accepted the connection but did not answer in time "
+                    f"({mlflow_env.MLFLOW_HTTP_REQUEST_TIMEOUT.name}={mlflow_env.MLFLOW_HTTP_REQUEST_TIMEOUT.get()} "
+                    "s per request): check that it is not overloaded or stuck"
                 ) from None
             raise unreachable from None
         code = exc.error_code

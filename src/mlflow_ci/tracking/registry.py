@@ -1,23 +1,33 @@
-"""The model registry: who is in production, idempotent registration, the READY wait, alias and stage."""
+"""The model registry: who is in production (read fail-closed), registration that never duplicates a version,
+the READY wait, and moving alias and stage together. promotion.py puts these together under the lock."""
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from mlflow import MlflowClient
-from mlflow.entities.model_registry import ModelVersion
+from mlflow import environment_variables as mlflow_env
+from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.exceptions import MlflowException
+from mlflow.prompt.registry_utils import has_prompt_tag
+from mlflow.tracking._model_registry.client import ModelRegistryClient
 
-from mlflow_ci.errors import ServerError
+from mlflow_ci.errors import InputError, ServerError
+from mlflow_ci.tracking.backoff import delays
+from mlflow_ci.tracking.deadline import Deadline
 from mlflow_ci.tracking.registry_kind import endpoint_missing
-from mlflow_ci.tracking.tags import TAG_PREVIOUS_VERSION
 
 T = TypeVar("T")
-_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE")
+# Only these mean "there is none"; every other error while reading production is an error.
+_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+READY = "READY"
+FAILED = "FAILED_REGISTRATION"
 
 
 def _quietly(call: Callable[[], T]) -> T:
@@ -34,6 +44,13 @@ def _is_missing(exc: MlflowException) -> bool:
     return exc.error_code in _MISSING
 
 
+def registry_client(client: MlflowClient) -> ModelRegistryClient:
+    """MLflow's registry client under MlflowClient: the same calls without the prompt check MlflowClient
+    makes (a get_registered_model) before each write. production() makes that check once, from the read
+    the transaction needs anyway."""
+    return client._get_registry_client()
+
+
 @dataclass(frozen=True)
 class Champion:
     """The model currently in production: the version holding the alias (or, failing that, the stage)."""
@@ -44,59 +61,80 @@ class Champion:
     held_by: str  # "alias production" or "stage Production"
 
 
-def find_champion(client: MlflowClient, model_name: str, *, alias: str, stage: str, metric: str) -> Champion | None:
-    """The version in production: the alias holder, else (for registries promoted by stage) the stage holder."""
-    found = (_alias_holder(client, model_name, alias) if alias else None) or (
-        _stage_holder(client, model_name, stage) if stage else None
-    )
-    if found is None:
+@dataclass(frozen=True)
+class Production:
+    """One read of the registered model: who holds the alias and the stage, and its tags (the ledger)."""
+
+    exists: bool
+    alias_holder: str = ""
+    stage_holder: ModelVersion | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    versions: Mapping[str, ModelVersion] = field(default_factory=dict)  # the latest per stage, by version
+
+    @property
+    def holder(self) -> str:
+        """The version in production: the alias holder, else the stage holder."""
+        if self.alias_holder:
+            return self.alias_holder
+        return str(self.stage_holder.version) if self.stage_holder is not None else ""
+
+
+def read_production(registry: ModelRegistryClient, name: str, *, alias: str, stage: str) -> Production:
+    """Fail closed: only "no such registered model" means nothing is in production; any other error (a
+    blip, a 500, a timeout) propagates and fails the step as a server error."""
+    try:
+        model: RegisteredModel = registry.get_registered_model(name)
+    except MlflowException as exc:
+        if _is_missing(exc):
+            return Production(False)
+        raise
+    if has_prompt_tag(model._tags):
+        raise InputError("model-name", f"'{name}' is an MLflow prompt, not a model", "name a registered model")
+    latest = {str(v.version): v for v in model.latest_versions or []}
+    stage_holder = next((v for v in latest.values() if stage and v.current_stage == stage), None)
+    alias_holder = str((model.aliases or {}).get(alias, "")) if alias else ""
+    return Production(True, alias_holder, stage_holder, dict(model.tags), latest)
+
+
+def champion_of(
+    client: MlflowClient,
+    registry: ModelRegistryClient,
+    name: str,
+    production: Production,
+    *,
+    alias: str,
+    stage: str,
+    metric: str,
+) -> Champion | None:
+    """The holder's version (from the read's latest versions when it is there) and its run's metric."""
+    holder = production.holder
+    if not holder:
         return None
-    version, held_by = found
+    held_by = f"alias {alias}" if production.alias_holder else f"stage {stage}"
+    version = production.versions.get(holder) or registry.get_model_version(name, holder)
     value = None
     if version.run_id:
         try:
             value = client.get_run(version.run_id).data.metrics.get(metric)
         except MlflowException as exc:
-            if not _is_missing(exc):
+            if not _is_missing(exc):  # a deleted run is a champion without a metric; a blip is an error
                 raise
-    return Champion(str(version.version), version.run_id or "", value, held_by)
+    return Champion(holder, version.run_id or "", value, held_by)
 
 
-def _alias_holder(client: MlflowClient, model_name: str, alias: str) -> tuple[ModelVersion, str] | None:
+def find_champion(client: MlflowClient, model_name: str, *, alias: str, stage: str, metric: str) -> Champion | None:
+    """The version in production (fail-closed), for the gate."""
+    registry = registry_client(client)
+    production = read_production(registry, model_name, alias=alias, stage=stage)
+    return champion_of(client, registry, model_name, production, alias=alias, stage=stage, metric=metric)
+
+
+def ensure_registered_model(registry: ModelRegistryClient, name: str) -> None:
+    """Create it, or find it made already (by an earlier job, or by MLflow retrying our create)."""
     try:
-        return client.get_model_version_by_alias(model_name, alias), f"alias {alias}"
+        registry.create_registered_model(name)
     except MlflowException as exc:
-        if not _is_missing(exc):
-            raise
-    return None
-
-
-def _stage_holder(client: MlflowClient, model_name: str, stage: str) -> tuple[ModelVersion, str] | None:
-    try:
-        latest = _quietly(lambda: client.get_latest_versions(model_name, stages=[stage]))
-    except MlflowException:
-        latest = []  # no such model, or a registry without stages (Unity Catalog)
-    return (latest[0], f"stage {stage}") if latest else None
-
-
-@dataclass(frozen=True)
-class Registration:
-    version: str
-    previous_version: str
-    notes: tuple[str, ...] = ()
-
-
-def _ensure_registered_model(client: MlflowClient, name: str) -> None:
-    try:
-        client.get_registered_model(name)
-        return
-    except MlflowException as exc:
-        if not _is_missing(exc):
-            raise
-    try:
-        client.create_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # another job created it meanwhile
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
 
 
@@ -105,90 +143,110 @@ def existing_version(client: MlflowClient, name: str, run_id: str) -> ModelVersi
 
     Filtering on run_id alone works on every registry (Unity Catalog takes one condition).
     """
-    versions = [
-        v
-        for v in client.search_model_versions(f"run_id='{run_id}'")
-        if v.name == name and v.status != "FAILED_REGISTRATION"
-    ]
+    versions = [v for v in client.search_model_versions(f"run_id='{run_id}'") if v.name == name and v.status != FAILED]
     return min(versions, key=lambda v: int(v.version)) if versions else None
 
 
+@contextmanager
+def _no_retries() -> Iterator[None]:
+    """MLflow's client retries POSTs after a lost answer, which would register a run twice: for the create,
+    no retry (MLflow reads MLFLOW_HTTP_REQUEST_MAX_RETRIES per request)."""
+    name = mlflow_env.MLFLOW_HTTP_REQUEST_MAX_RETRIES.name
+    saved = os.environ.get(name)
+    os.environ[name] = "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
+@dataclass(frozen=True)
+class Registered:
+    version: ModelVersion
+    reused: bool
+
+
+def find_or_create_version(
+    client: MlflowClient, name: str, *, run_id: str, model_uri: str, tags: Mapping[str, str], deadline: Deadline
+) -> Registered:
+    """The run's version: the one it already has, else a new one. A create that fails or goes unanswered is
+    never repeated blindly: the run is looked up again first, and the create tried once more only if the
+    server has no version of it."""
+    found = existing_version(client, name, run_id)
+    if found is not None:
+        return Registered(found, True)
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
+    for attempt in (1, 2):
+        deadline.check()
+        try:
+            with _no_retries():
+                # MlflowClient's create: it adapts the source for Databricks registries.
+                created = client.create_model_version(
+                    name, model_uri, run_id=run_id, tags=dict(tags), await_creation_for=0, model_id=model_id
+                )
+            return Registered(created, False)
+        except MlflowException:
+            found = existing_version(client, name, run_id)
+            if found is not None:
+                return Registered(found, False)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def wait_until_ready(
-    client: MlflowClient, name: str, version: str, timeout: float, sleep: Callable[[float], None] = time.sleep
-) -> None:
-    """Poll with doubling delays (0.5 s up to 5 s) until the version is READY."""
-    deadline = time.monotonic() + timeout
-    delay = 0.5
-    while True:
-        status = client.get_model_version(name, version).status
-        if status == "READY":
-            return
-        if status == "FAILED_REGISTRATION":
-            raise ServerError(f"version {version} of '{name}' failed to register: check the registry's logs")
-        if time.monotonic() + delay > deadline:
-            raise ServerError(
-                f"version {version} of '{name}' was not READY after {timeout:g} s (status "
-                f"{status}): the registry may still be copying artifacts; re-run the job"
-            )
-        sleep(delay)
-        delay = min(delay * 2, 5.0)
-
-
-def register(
     client: MlflowClient,
     name: str,
+    version: ModelVersion,
+    deadline: Deadline,
     *,
-    run_id: str,
-    model_uri: str,
-    tags: Mapping[str, str],
-    alias: str,
-    stage: str,
-    ready_timeout: float = 300.0,
-) -> Registration:
-    """Register the run's model once, then point the alias (and the legacy stage) at it."""
-    _ensure_registered_model(client, name)
-    found = existing_version(client, name, run_id)
-    notes: list[str] = []
-    if found is not None:
-        version = str(found.version)
-        notes.append(f"run {run_id} is already version {version} of '{name}': reused it")
-    else:
-        model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/m-") else None
-        created = client.create_model_version(
-            name, model_uri, run_id=run_id, tags=dict(tags), await_creation_for=0, model_id=model_id
-        )
-        version = str(created.version)
-    wait_until_ready(client, name, version, ready_timeout)
-    previous = _point_alias(client, name, version, alias) if alias else ""
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Ask at once, then back off from 0.25 s to 1.5 s, until the version is READY or the deadline is near."""
+    status = version.status
+    pauses = delays()
+    while status != READY:
+        if status == FAILED:
+            raise ServerError(f"version {version.version} of '{name}' failed to register: check the registry's logs")
+        pause = next(pauses)
+        if deadline.remaining() < pause:
+            raise ServerError(
+                f"version {version.version} of '{name}' was not READY within the step's deadline (status "
+                f"{status}): the registry may still be copying files; re-run the job, or allow more time "
+                "with server-timeout"
+            )
+        sleep(pause)
+        status = client.get_model_version(name, str(version.version)).status
+
+
+def move(
+    registry: ModelRegistryClient, name: str, version: str, *, alias: str, stage: str, production: Production
+) -> tuple[str, ...]:
+    """Point the alias and the stage at `version` together (archiving the stage's earlier holders); skip
+    what already points there. Returns notes for the log."""
+    notes = []
+    if alias and production.alias_holder != version:
+        registry.set_registered_model_alias(name, alias, version)
     if stage:
-        notes.append(_move_stage(client, name, version, stage))
-    return Registration(version, previous, tuple(notes))
-
-
-def _point_alias(client: MlflowClient, name: str, version: str, alias: str) -> str:
-    """Move the alias to `version`; return the version that held it before (kept on the version as a tag,
-    so a re-run reports the same previous version)."""
-    try:
-        holder = str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException as exc:
-        if not _is_missing(exc):
-            raise
-        holder = ""
-    if holder == version:
-        return client.get_model_version(name, version).tags.get(TAG_PREVIOUS_VERSION, "")
-    client.set_model_version_tag(name, version, TAG_PREVIOUS_VERSION, holder)
-    client.set_registered_model_alias(name, alias, version)
-    return holder
-
-
-def _move_stage(client: MlflowClient, name: str, version: str, stage: str) -> str:
-    current = client.get_model_version(name, version).current_stage
-    if current == stage:
-        return f"version {version} is already in stage {stage}"
-    try:
-        _quietly(lambda: client.transition_model_version_stage(name, version, stage, archive_existing_versions=True))
-    except MlflowException as exc:
-        if "unsupported" in str(exc).lower() or "not supported" in str(exc).lower():
-            return f"this registry has no stages (e.g. Unity Catalog): only the alias was set, not stage {stage}"
-        raise
-    return f"version {version} moved to stage {stage}; earlier {stage} versions archived"
+        held = production.stage_holder is not None and str(production.stage_holder.version) == version
+        if held:
+            notes.append(f"version {version} is already in stage {stage}")
+        else:
+            try:
+                _quietly(
+                    lambda: registry.transition_model_version_stage(
+                        name, version, stage, archive_existing_versions=True
+                    )
+                )
+                notes.append(f"version {version} moved to stage {stage}; earlier {stage} versions archived")
+            except MlflowException as exc:
+                text = str(exc).lower()
+                if "unsupported" not in text and "not supported" not in text:
+                    raise
+                notes.append(
+                    f"this registry has no stages (e.g. Unity Catalog): only the alias was set, not stage {stage}"
+                )
+    return tuple(notes)

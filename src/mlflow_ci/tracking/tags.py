@@ -18,8 +18,6 @@ TAG_SWEEP = "mlflow_ci.sweep_config"
 # The data version of dvc.lock; each stage's deps go in mlflow_ci.dvc.<stage>.deps.
 TAG_DVC_LOCK = "mlflow_ci.dvc.lock_sha256"
 TAG_DVC_PREFIX = "mlflow_ci.dvc."
-# On a model version: the version that held the alias before it, so a re-run reports the same one.
-TAG_PREVIOUS_VERSION = "mlflow_ci.previous_version"
 
 
 def run_tags(ctx: Context) -> dict[str, str]:

@@ -1,5 +1,10 @@
 """The event context: default branch, commits, forks, pull requests, from GITHUB_* and the payload."""
 
+from pathlib import Path
+
+import pytest
+
+from mlflow_ci.errors import RunnerError
 from mlflow_ci.github.context import Context, load_context
 from tests.helpers import gh
 
@@ -52,3 +57,21 @@ def test_github_api_url_and_workspace_come_from_the_runner():
     ctx = load_context({"GITHUB_API_URL": "https://ghe.example.com/api/v3/", "GITHUB_WORKSPACE": "/ws"})
     assert ctx.api_url == "https://ghe.example.com/api/v3" and ctx.workspace == "/ws"
     assert load_context({}).api_url == "https://api.github.com"
+
+
+def test_an_unreadable_event_payload_on_a_runner_is_an_error_not_a_guess(tmp_path):
+    step = gh.step_env(tmp_path, "push", gh.push_event("release", default_branch="release"))
+    Path(step.environ["GITHUB_EVENT_PATH"]).write_text("{garbage")
+    with pytest.raises(RunnerError, match="GITHUB_EVENT_PATH"):
+        load_context(step.environ)
+    off_github = {k: v for k, v in step.environ.items() if k != "GITHUB_ACTIONS"}
+    assert load_context(off_github).default_branch == "main"  # off a runner nothing claims to be a payload
+
+
+def test_a_pull_request_inside_a_repository_that_is_itself_a_fork_is_not_a_fork(tmp_path):
+    event = gh.pull_request_event()
+    event["pull_request"]["head"]["repo"]["fork"] = True  # this repository is a fork of another one
+    ctx = context(tmp_path, "pull_request", event)
+    assert not ctx.is_fork and not ctx.is_fork_pull_request
+    fork = context(tmp_path, "pull_request_target", gh.pull_request_event(fork=True))
+    assert fork.is_fork_pull_request and fork.head_repository == "someone/ml-project"

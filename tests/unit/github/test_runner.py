@@ -4,7 +4,9 @@ import io
 
 import pytest
 
+from mlflow_ci.errors import RunnerError
 from mlflow_ci.github.runner import Runner, format_output
+from tests.helpers.runner_commands import commands
 from tests.helpers.runner_files import parse_env_file
 
 
@@ -98,3 +100,37 @@ def test_on_github_a_note_is_a_log_line_and_a_notice_stays_a_command():
     runner.note("a note")
     runner.notice("not registered")
     assert stream.getvalue() == "a note\n::notice::not registered\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["run x\n::warning::INJECTED", "  ::error title=t::INJECTED", "a ##[warning]INJECTED", "::add-mask::INJECTED"],
+)
+def test_text_that_would_be_a_workflow_command_is_shown_but_not_obeyed(text):
+    stream = io.StringIO()
+    Runner({"GITHUB_ACTIONS": "true"}, stream).info(text)
+    printed = stream.getvalue()
+    assert text in printed
+    assert [c for c in commands(printed) if "INJECTED" in c.data] == []
+
+
+def test_plain_lines_and_the_actions_own_commands_stay_as_they_are():
+    stream = io.StringIO()
+    runner = Runner({"GITHUB_ACTIONS": "true"}, stream)
+    runner.info("mlflow-ci: best run lr-1: accuracy 0.9")
+    runner.child_output("epoch 1: loss 0.3\n")
+    runner.warning("a real warning")
+    assert stream.getvalue() == (
+        "mlflow-ci: best run lr-1: accuracy 0.9\nepoch 1: loss 0.3\n::warning::a real warning\n"
+    )
+    assert [c.name for c in commands(stream.getvalue())] == ["warning"]
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"])
+def test_an_unwritable_runner_file_is_found_before_the_step_does_anything(tmp_path, variable):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    runner = Runner({"GITHUB_ACTIONS": "true", variable: str(blocker / "out.txt")}, io.StringIO())
+    with pytest.raises(RunnerError, match=variable):
+        runner.check_files()
+    Runner({variable: str(tmp_path / "fine.txt")}, io.StringIO()).check_files()

@@ -32,7 +32,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     root = tmp_path_factory.mktemp("store")
     model_dir = root / "model"
     model_dir.mkdir()
-    (model_dir / "MLmodel").write_text("artifact_path: model\nflavors: {}\n")  # what search looks for
+    # What search looks for, and what promotion checks: an MLmodel that lists a flavor, and the flavor's file.
+    (model_dir / "MLmodel").write_text("artifact_path: model\nflavors:\n  python_function:\n    data: model.pkl\n")
+    (model_dir / "model.pkl").write_bytes(b"not loaded by these tests")
     return f"sqlite:///{root}/mlflow.db", model_dir
 
 

@@ -7,7 +7,10 @@ from types import SimpleNamespace
 import pytest
 
 from mlflow_ci.errors import ServerError
+from mlflow_ci.tracking.deadline import Deadline
 from mlflow_ci.tracking.registry import wait_until_ready
+
+PENDING = SimpleNamespace(version="1", status="PENDING_REGISTRATION")
 
 
 class PendingRegistry:
@@ -19,27 +22,31 @@ class PendingRegistry:
     def get_model_version(self, name: str, version: str) -> SimpleNamespace:
         self.calls += 1
         status = "PENDING_REGISTRATION" if self.calls <= self.pending else self.final
-        return SimpleNamespace(status=status)
+        return SimpleNamespace(version=version, status=status)
 
 
-def test_waits_with_doubling_delays_capped_at_five_seconds():
+def test_asks_again_at_once_then_backs_off_to_a_cap():
     registry, slept = PendingRegistry(pending=6), []
-    wait_until_ready(registry, "m", "1", timeout=300, sleep=slept.append)
-    assert slept == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+    wait_until_ready(registry, "m", PENDING, Deadline(300, "server"), sleep=slept.append)
+    assert [round(s, 3) for s in slept] == [0.25, 0.375, 0.562, 0.844, 1.266, 1.5, 1.5]
     assert registry.calls == 7
 
 
-def test_ready_at_once_does_not_sleep():
-    slept: list[float] = []
-    wait_until_ready(PendingRegistry(pending=0), "m", "1", timeout=300, sleep=slept.append)
-    assert slept == []
+def test_a_version_created_ready_is_not_asked_about():
+    registry, slept = PendingRegistry(pending=0), []
+    wait_until_ready(
+        registry, "m", SimpleNamespace(version="1", status="READY"), Deadline(300, "s"), sleep=slept.append
+    )
+    assert slept == [] and registry.calls == 0
 
 
 def test_failed_registration_is_a_server_error():
     with pytest.raises(ServerError, match="version 1 of 'm' failed to register"):
-        wait_until_ready(PendingRegistry(pending=1, final="FAILED_REGISTRATION"), "m", "1", 300, sleep=lambda s: None)
+        wait_until_ready(
+            PendingRegistry(pending=1, final="FAILED_REGISTRATION"), "m", PENDING, Deadline(300, "s"), sleep=lambda s: 0
+        )
 
 
-def test_gives_up_at_the_timeout_with_the_status():
-    with pytest.raises(ServerError, match=r"was not READY after 2 s \(status PENDING_REGISTRATION\)"):
-        wait_until_ready(PendingRegistry(pending=10**6), "m", "1", timeout=2, sleep=lambda s: None)
+def test_gives_up_before_the_deadline_with_the_status():
+    with pytest.raises(ServerError, match=r"not READY within the step's deadline \(status PENDING_REGISTRATION\)"):
+        wait_until_ready(PendingRegistry(pending=10**6), "m", PENDING, Deadline(0.5, "s"), sleep=lambda s: None)
