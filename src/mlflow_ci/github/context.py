@@ -96,22 +96,39 @@ def read_event(environ: Mapping[str, str]) -> dict[str, Any]:
     return event
 
 
+def _object(parent: Mapping[str, Any], key: str, where: str, on_github: bool) -> dict[str, Any]:
+    """A JSON object inside the payload: missing or null is empty; any other shape is a malformed payload (an
+    error on a runner, where forks and branches are read from it; ignored elsewhere)."""
+    value = parent.get(key)
+    if value is None or isinstance(value, dict):
+        return value or {}
+    if not on_github:
+        return {}
+    raise RunnerError(
+        f"the event payload's {where}{key} is a {type(value).__name__}, not an object: check that no earlier step "
+        "replaced the payload (GITHUB_EVENT_PATH)"
+    )
+
+
 def load_context(environ: Mapping[str, str]) -> Context:
     event = read_event(environ)
-    pull = event.get("pull_request") or {}
-    head = pull.get("head") or {}
+    on_github = environ.get("GITHUB_ACTIONS") == "true"
+    pull = _object(event, "pull_request", "", on_github)
+    head = _object(pull, "head", "pull_request.", on_github)
+    head_repo_object = _object(head, "repo", "pull_request.head.", on_github)
+    repository_object = _object(event, "repository", "", on_github)
     sha = environ.get("GITHUB_SHA", "")
     number = pull.get("number") or event.get("number")
-    head_repo = (head.get("repo") or {}).get("full_name", "")
+    head_repo = str(head_repo_object.get("full_name") or "")
     repository = environ.get("GITHUB_REPOSITORY", "")
     return Context(
         on_github=environ.get("GITHUB_ACTIONS") == "true",
         event_name=environ.get("GITHUB_EVENT_NAME", ""),
         ref=environ.get("GITHUB_REF", ""),
         sha=sha,
-        head_sha=head.get("sha") or sha,
+        head_sha=str(head.get("sha") or sha),
         repository=repository,
-        default_branch=(event.get("repository") or {}).get("default_branch") or "main",
+        default_branch=str(repository_object.get("default_branch") or "main"),
         server_url=environ.get("GITHUB_SERVER_URL", "https://github.com"),
         api_url=(environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         workspace=environ.get("GITHUB_WORKSPACE", ""),
@@ -123,6 +140,6 @@ def load_context(environ: Mapping[str, str]) -> Context:
         pr_number=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
         # The head repository differs from this one. `head.repo.fork` alone would also flag a branch of a
         # repository that is itself a fork of another, so it only decides when the names are missing.
-        is_fork=head_repo != repository if head_repo and repository else bool((head.get("repo") or {}).get("fork")),
+        is_fork=head_repo != repository if head_repo and repository else bool(head_repo_object.get("fork")),
         head_repository=head_repo,
     )
