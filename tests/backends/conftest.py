@@ -386,7 +386,9 @@ def tracking_servers(
             deployments[name] = Deployment(name, servers[-1].url, dict(runner_env), prefix, store)
         local = ["--artifacts-destination", str(root / "mariadb" / "artifacts")]
         servers.append(on_mariadb := mlflow_server("mlflow on mariadb", root / "mariadb", mariadb, local))
-        stand_in = ["--artifacts-destination", str(root / "databricks" / "artifacts")]
+        # Clients read and write the artifacts themselves, as they do a workspace's dbfs:/ store (a proxied
+        # mlflow-artifacts:/ location cannot be resolved through the `databricks` tracking URI).
+        stand_in = ["--default-artifact-root", str(root / "databricks" / "artifacts"), "--no-serve-artifacts"]
         backend = f"sqlite:///{root / 'databricks' / 'mlflow.db'}"
         servers.append(workspace := mlflow_server("databricks stand-in", root / "databricks", backend, stand_in))
         for server in servers:

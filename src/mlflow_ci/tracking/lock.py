@@ -26,6 +26,7 @@ from mlflow.exceptions import MlflowException
 from mlflow_ci.errors import ServerError
 from mlflow_ci.tracking.backoff import delays
 from mlflow_ci.tracking.deadline import Deadline
+from mlflow_ci.tracking.registry_kind import is_missing
 
 # Letters, digits and underscores only: also a valid name in a Unity Catalog schema.
 LOCK_SUFFIX = "_mlflow_ci_lock"
@@ -36,7 +37,6 @@ TAG_HOLDER = "mlflow_ci.lock.holder"  # who holds it, for the message a waiter p
 MARGIN = 2.0  # seconds between a holder's deadline and its lock's expiry
 
 _EXISTS = "RESOURCE_ALREADY_EXISTS"
-_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 
 
 class Registry(Protocol):
@@ -129,7 +129,7 @@ class RegistryLock:
         try:
             return _state(self.registry.get_registered_model(self.name).tags)
         except MlflowException as exc:
-            if _code(exc) in _MISSING:
+            if is_missing(exc):
                 return None  # released between our create and this read
             raise
 
@@ -143,7 +143,7 @@ class RegistryLock:
                 self.registry.create_registered_model(self.name, tags=self._tags(token))
                 break
             except MlflowException as exc:
-                if _code(exc) in _MISSING:
+                if is_missing(exc):
                     # MLflow's SQL store answers a create that hit an existing name by reading that model; when
                     # its holder deleted it in between, the create says "does not exist": the lock is free.
                     continue
@@ -195,7 +195,7 @@ class RegistryLock:
             for key in (TAG_EXPIRES, TAG_HOLDER, TAG_OWNER):  # expiry first: see the module's docstring
                 self.registry.set_registered_model_tag(self.name, key, tags[key])
         except MlflowException as exc:
-            if _code(exc) not in _MISSING:
+            if not is_missing(exc):
                 raise
             self._delete(marker)  # its late holder released it after all: start over
             return False
@@ -207,7 +207,7 @@ class RegistryLock:
         try:
             self.registry.delete_registered_model(name)
         except MlflowException as exc:
-            if _code(exc) not in _MISSING:
+            if not is_missing(exc):
                 raise
 
     def release(self) -> None:

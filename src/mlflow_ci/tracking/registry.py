@@ -21,11 +21,9 @@ from mlflow.tracking._model_registry.client import ModelRegistryClient
 from mlflow_ci.errors import InputError, ServerError
 from mlflow_ci.tracking.backoff import delays
 from mlflow_ci.tracking.deadline import Deadline
-from mlflow_ci.tracking.registry_kind import endpoint_missing
+from mlflow_ci.tracking.registry_kind import is_missing
 
 T = TypeVar("T")
-# Only these mean "there is none"; every other error while reading production is an error.
-_MISSING = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
 READY = "READY"
 FAILED = "FAILED_REGISTRATION"
 
@@ -35,13 +33,6 @@ def _quietly(call: Callable[[], T]) -> T:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return call()
-
-
-def _is_missing(exc: MlflowException) -> bool:
-    """Whether the registry said "no such model, version or alias"; a 404 for an endpoint it lacks is an error."""
-    if (no_endpoint := endpoint_missing(exc)) is not None:
-        raise no_endpoint
-    return exc.error_code in _MISSING
 
 
 def registry_client(client: MlflowClient) -> ModelRegistryClient:
@@ -85,7 +76,7 @@ def read_production(registry: ModelRegistryClient, name: str, *, alias: str, sta
     try:
         model: RegisteredModel = registry.get_registered_model(name)
     except MlflowException as exc:
-        if _is_missing(exc):
+        if is_missing(exc):
             return Production(False)
         raise
     if has_prompt_tag(model._tags):
@@ -117,7 +108,7 @@ def champion_of(
         try:
             value = client.get_run(version.run_id).data.metrics.get(metric)
         except MlflowException as exc:
-            if not _is_missing(exc):  # a deleted run is a champion without a metric; a blip is an error
+            if not is_missing(exc):  # a deleted run is a champion without a metric; a blip is an error
                 raise
     return Champion(holder, version.run_id or "", value, held_by)
 

@@ -121,6 +121,14 @@ class NoSuchEndpoint(ServerError):
     title = "model registry"
 
 
+def is_missing(exc: MlflowException) -> bool:
+    """Whether the registry said "no such model, version or alias". A 404 from an endpoint the server does not
+    have raises instead: it must never read as "nothing there" (nor as a lock released in between)."""
+    if (no_endpoint := endpoint_missing(exc)) is not None:
+        raise no_endpoint
+    return exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND")
+
+
 def endpoint_missing(exc: MlflowException) -> NoSuchEndpoint | None:
     """The error for a 404 from an endpoint the server does not have (never "no such model")."""
     if exc.error_code != "ENDPOINT_NOT_FOUND" and not (
