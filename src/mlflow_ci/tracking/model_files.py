@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+import yaml
 from mlflow import MlflowClient
-from mlflow.models import Model
 
 from mlflow_ci.errors import NoModel
 
@@ -43,10 +43,14 @@ def check_model_files(client: MlflowClient, uri: str, what: str) -> tuple[str, .
         path = mlflow.artifacts.download_artifacts(
             artifact_uri=f"{location.rstrip('/')}/{MLMODEL}", dst_path=scratch, tracking_uri=tracking_uri
         )
+        # Read as YAML, not with mlflow.models.Model: that parses the signature, which needs numpy, and the
+        # action's venv (mlflow-skinny) has none.
         try:
-            flavors = tuple(Model.load(path).flavors)
-        except Exception as exc:  # a YAML or schema error in a file the user controls
+            document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # a file the user controls
             raise NoModel(f"{what} cannot be loaded: the {MLMODEL} at {uri} is unreadable ({exc})") from None
+        listed = document.get("flavors") if isinstance(document, dict) else None
+        flavors = tuple(listed) if isinstance(listed, dict) else ()
     if not flavors or names == [MLMODEL]:
         raise NoModel(
             f"{what} cannot be loaded: the {MLMODEL} at {uri} lists no flavors or its files are missing: log "
