@@ -42,7 +42,9 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def seeded(auth_server: str) -> str:
-    """An experiment with a run and model, logged by the admin; a read-only user `reader`."""
+    """An experiment with a run and model and the registered model `Guarded Model`, made by the admin; a user
+    `reader` who may only read them (MLflow lets any user create a registered model of their own, so
+    "read-only" is about a model someone else owns)."""
     from mlflow.server import get_app_client
 
     from tests.helpers.mlflow_runs import log_run
@@ -52,6 +54,7 @@ def seeded(auth_server: str) -> str:
     try:
         get_app_client("basic-auth", tracking_uri=auth_server).create_user("reader", READER_PASSWORD)
         log_run(auth_server, "guarded", {"accuracy": 0.9})
+        MlflowClient(auth_server).create_registered_model("Guarded Model")
     finally:
         for key, value in saved.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
@@ -96,7 +99,9 @@ def test_a_read_only_user_cannot_register_and_nothing_is_written(tmp_path, auth_
     admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
     os.environ.update(admin)
     try:
-        assert MlflowClient(auth_server).search_registered_models("name='Guarded Model'") == []
+        guarded = MlflowClient(auth_server).get_registered_model("Guarded Model")
+        assert (guarded.latest_versions, guarded.aliases) == ([], {})
+        assert MlflowClient(auth_server).search_registered_models("name LIKE '%lock%'") == []  # the lock is gone
     finally:
         for key in admin:
             os.environ.pop(key)

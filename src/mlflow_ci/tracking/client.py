@@ -134,7 +134,7 @@ def server_errors(tracking_uri: str) -> Iterator[None]:
         raise
     except MlflowException as exc:
         message = exc.message
-        if "API request to" in message and "failed with" in message:  # MLflow's wrapped network error
+        if "API request to" in message and "failed with exception" in message:  # MLflow's wrapped network error
             status = re.search(r"too many (\d{3}) error responses", message)
             if status:  # it answered, every time, with an error: not a network problem
                 raise ServerError(
@@ -155,10 +155,23 @@ def server_errors(tracking_uri: str) -> Iterator[None]:
                 "and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, for a user allowed to do this"
             ) from None
         raise ServerError(f"MLflow at {shown} answered: {strip_credentials_in(first_line(message))}") from None
-    except OSError:  # requests' ConnectionError and timeouts are OSErrors
-        raise unreachable from None
+    except OSError as exc:  # requests' ConnectionError, timeouts and HTTPError (artifact uploads) are OSErrors
+        raise _answered(exc, shown) or unreachable from None
     except ImportError as exc:  # an artifact store's client MLflow imported on the way
         raise stores.missing_client_in(exc) or exc from None
+
+
+def _answered(exc: OSError, shown: str) -> ServerError | None:
+    """An HTTP error the server answered with (requests' HTTPError carries the response); None for no answer."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status in (401, 403):
+        return ServerError(
+            f"the MLflow server at {shown} refused the request (HTTP {status}): set MLFLOW_TRACKING_USERNAME "
+            "and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, for a user allowed to do this"
+        )
+    if status is not None:
+        return ServerError(f"the MLflow server at {shown} answered HTTP {status}: its own log says why")
+    return None
 
 
 def first_line(text: str) -> str:
