@@ -129,7 +129,7 @@ def test_a_failed_candidate_leaves_no_finished_run(tmp_path, mlflow_server, work
         flags("ci", experiment, model_name=unique("Iris"), sweep_config="sweep.yml"),
         extra_env=_env(workspace, MLFLOW_CI_SWEEP_WORKERS="1"),
     )
-    assert step.code == 1, step.log
+    assert step.code == 4, step.log  # training failed (errors.EXIT_CODES)
     [error] = step.errors
     assert error.startswith("::error title=sweep candidate failed::a candidate of ")
     assert "ValueError" in error and error.endswith(

@@ -22,6 +22,7 @@ from mlflow_ci.select.evaluation import (
     Evaluation,
     Interval,
 )
+from mlflow_ci.tracking.registry import registry_client
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -101,9 +102,10 @@ class DecisionRecord:
 def record_decision(client: MlflowClient, name: str, version: str, decision: DecisionRecord, card: str) -> str:
     """Tag version `version` of `name` with the decision, put the model card in its description (unless a
     person wrote one) and beside the model's files as model_card.md. Returns where the card went."""
+    registry = registry_client(client)  # without MlflowClient's read of the model before every write
     for key, value in decision.tags().items():
-        client.set_model_version_tag(name, version, key, value)
-    current = client.get_model_version(name, version)
+        registry.set_model_version_tag(name, version, key, value)
+    current = registry.get_model_version(name, version)
     # The registry leaves model_id empty on versions it returns; the source names the logged model.
     model_id = current.model_id or (
         current.source.removeprefix("models:/") if current.source.startswith("models:/m-") else ""
@@ -111,7 +113,7 @@ def record_decision(client: MlflowClient, name: str, version: str, decision: Dec
     where = _attach_card(client, model_id, current.run_id, current.source, card)
     description = current.description or ""
     if not description or description.startswith(CARD_MARKER):
-        client.update_model_version(name, version, description=_description(card, where))
+        registry.update_model_version(name, version, description=_description(card, where))
         where = f"the version's description and {where}"
     return where
 
