@@ -44,4 +44,6 @@ def test_a_matrix_of_sweeps_then_one_job_registers_the_best_of_the_workflow_run(
     assert all(r.outputs.model_outputs for r in runs)
     champion = client.get_model_version_by_alias("Diabetes Regressor", "champion")
     assert (champion.version, champion.run_id) == (version, run_id)
-    assert "installing requirements" in result.log  # the sweep's venv got the training lock
+    # The five runs above were trained in the action's venv, so it holds the training lock; the venv is built
+    # here or, when an earlier test of the session built the same locks, reused from the runner's cache.
+    assert "installing requirements" in result.log or "mlflow-ci: reusing" in result.log
