@@ -40,7 +40,7 @@ from tests.conftest import start_mlflow_server  # noqa: E402
 
 NEEDS_DOWNLOAD = {"examples/news/sweep.yml"}
 
-# About 10 s of training on one core of this project's 2-core machine, in candidates of 1-3 s each, on a
+# About 10 s of training on one core of this project's idle 2-core machine, in candidates of 1-4 s each, on a
 # numeric table big enough that the data is not free to copy.
 GENERATED_DATA = '''
 """The generated benchmark data: a classification table of 6000 rows and 30 features."""
@@ -62,16 +62,16 @@ seed: 7
 candidates:
   - name: forest
     estimator: sklearn.ensemble.RandomForestClassifier
-    params: {n_estimators: 150}
+    params: {n_estimators: 300}
   - name: extra-trees
     estimator: sklearn.ensemble.ExtraTreesClassifier
-    params: {n_estimators: 200}
+    params: {n_estimators: 400}
   - name: boosting
     estimator: sklearn.ensemble.HistGradientBoostingClassifier
-    params: {max_iter: 150}
+    params: {max_iter: 300}
   - name: gradient
     estimator: sklearn.ensemble.GradientBoostingClassifier
-    params: {n_estimators: 60}
+    params: {n_estimators: 120}
   - name: logreg
     estimator: [sklearn.preprocessing.StandardScaler, sklearn.linear_model.LogisticRegression]
     grid: {logisticregression__C: [0.1, 1.0]}

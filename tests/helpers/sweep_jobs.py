@@ -15,15 +15,19 @@ class Report:
     sklearn_preloaded: bool
     threads: tuple[int, ...]  # num_threads of every BLAS/OpenMP pool threadpoolctl sees
     data: object
+    started: float  # time.monotonic(): one clock for every process on the machine
+    finished: float
 
 
 def sleep_then_report(seconds: float, data: object) -> Report:
+    started = time.monotonic()
     preloaded = "sklearn.base" in sys.modules  # before this job imports anything
     import numpy  # noqa: F401 - loads the BLAS pool, if the server had not
     from threadpoolctl import threadpool_info
 
     time.sleep(seconds)
-    return Report(os.getpid(), preloaded, tuple(pool["num_threads"] for pool in threadpool_info()), data)
+    threads = tuple(pool["num_threads"] for pool in threadpool_info())
+    return Report(os.getpid(), preloaded, threads, data, started, time.monotonic())
 
 
 def fail_on_negative(seconds: float, data: object) -> Report:

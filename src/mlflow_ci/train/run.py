@@ -83,10 +83,9 @@ def run(
     if settings.sweep_config:
         workers = sweep_workers(environ)
         require_sweep_libraries()
-        from mlflow_ci.train.sweep import config, fit
+        from mlflow_ci.train.sweep import config
 
         plan = config.load(settings.sweep_config, workspace)
-        fit.prepare(plan, workers=workers)  # the workers' imports run while DVC pulls and the data loads
     uses_dvc = dvc_project.enabled(settings.dvc, workspace)
     if uses_dvc:
         dvc_pull.prepare(settings.dvc, workspace, environ, write=write, warn=warn)
@@ -110,7 +109,7 @@ def run(
             found = client.get_run(run_id)
             runs.append(TrainedRun(found.info.run_name or run_id, run_id, dict(found.data.metrics)))
     if plan is not None:
-        from mlflow_ci.train.sweep import datasets, log
+        from mlflow_ci.train.sweep import datasets, fit, log
 
         x, y = datasets.load(plan.dataset, plan.path, workspace)
         write(f"mlflow-ci: training {len(plan.candidates)} candidates of {plan.path}\n")

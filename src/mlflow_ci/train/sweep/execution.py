@@ -1,21 +1,21 @@
 """How a sweep's candidates run: in this process, or in a pool of workers forked from a server that has
-already imported scikit-learn, each with its native threads capped. Outcomes come back as each
-candidate finishes, so the caller can log it and say so while the others train.
+imported scikit-learn, each with its native threads capped. Outcomes come back as each candidate
+finishes, so the caller can log it and say so while the others train.
 
 Why not a plain process pool: a spawned worker spends more than a second importing scikit-learn, often
 more than a candidate's training, so a pool made the shipped examples slower than training them one
-after another. Here the pool's server starts (and imports) while the parent is still loading the data,
-its workers are forks of it that start in milliseconds, and each gets the data once.
+after another. Here the workers are forks of one server that imported it once, start in milliseconds
+and get the data once.
 
-The choice is measured, not guessed: the first candidate trains in this process with every core; if the
-rest would take about that long each and together less than a pool costs to start (POOL_PAYS_OFF), they
-train here too, otherwise in the pool.
+The choice is measured, not guessed, and costs a quick sweep nothing: the first candidate trains in this
+process while a timer runs. If it is still training once the rest, at its pace, would outlast what a
+pool costs to start (POOL_PAYS_OFF), the pool starts right then and takes the other candidates on the
+cores the first leaves idle. A sweep whose first candidate finishes sooner never starts a server.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import threading
 import time
@@ -28,17 +28,19 @@ from typing import Any, TypeVar
 Job = TypeVar("Job")
 Outcome = TypeVar("Outcome")
 
-# Seconds of remaining training below which a pool cannot win: forking the workers, sending them the data
-# and the fitted models back. Measured by bench/sweep_parallel.py (docs/benchmarks.md).
+# Seconds of remaining training below which a pool cannot win: starting its server, forking the workers,
+# sending them the data and the fitted models back. Measured by bench/sweep_parallel.py (docs/benchmarks.md).
 POOL_PAYS_OFF = 1.0
-# Imported by the pool's server before any worker forks; what every candidate needs whatever its estimator.
+# Two candidates gain nothing from a pool: the second could only overlap the first one's logging.
+FEWEST_FOR_A_POOL = 3
 _SETTING = "MLFLOW_CI_SWEEP_WORKERS"  # read by inputs.sweep_workers
+# Imported by the pool's server before any worker forks; what every candidate needs whatever its estimator.
 BASE_PRELOAD = ("numpy", "pandas", "sklearn.base", "sklearn.metrics", "sklearn.model_selection", "sklearn.pipeline")
 
 
 @dataclass(frozen=True)
 class Execution:
-    """The decision, made once after the first candidate: how the remaining ones train."""
+    """How the candidates after the first train."""
 
     workers: int  # 0: in this process
     threads: int  # native (BLAS/OpenMP) threads per worker
@@ -57,15 +59,10 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def may_use_pool(*, candidates: int, cpus: int, requested: int | None) -> bool:
-    """Whether a pool is possible at all: known before the data loads, so its server can start early."""
-    return candidates > 1 and cpus > 1 and requested != 1 and "forkserver" in multiprocessing.get_all_start_methods()
-
-
-def choose(
-    *, remaining: int, first_seconds: float, cpus: int, requested: int | None, server_wait: float = 0.0
-) -> Execution:
-    """`server_wait`: about how long the pool's server may still take to be ready (0 when it is)."""
+def pool_shape(*, candidates: int, cpus: int, requested: int | None) -> Execution:
+    """The pool these candidates would get, or why they train in this process whatever their pace. Known
+    before anything trains."""
+    remaining = candidates - 1
 
     def here(why: str) -> Execution:
         return Execution(0, cpus, f"{why}: training the other {remaining} in this process")
@@ -74,11 +71,10 @@ def choose(
         return here(f"{_SETTING}=1")
     if cpus == 1:
         return here("one core")
+    if candidates < FEWEST_FOR_A_POOL:
+        return here("a pool cannot pay off for two candidates")
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return here("no forkserver on this platform")
-    expected = remaining * first_seconds
-    if expected < POOL_PAYS_OFF + server_wait:
-        return here(f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs")
     workers = min(cpus, remaining, requested or cpus)
     # One core is left to this process, which logs each finished candidate meanwhile. Too many OpenMP
     # threads for the cores is not a small loss: their spin-waits made one HistGradientBoosting fit on
@@ -89,42 +85,9 @@ def choose(
     )
 
 
-@dataclass
-class _Server:
-    started: float
-    ready: threading.Event
-
-    def wait_estimate(self) -> float:
-        """0 once ready; before, as long again as it has been importing (a guess that errs towards waiting
-        only for sweeps long enough to repay it)."""
-        return 0.0 if self.ready.is_set() else time.monotonic() - self.started
-
-
-_server: _Server | None = None
-
-
-def _noop() -> None:
-    pass
-
-
-def start_server(modules: Iterable[str]) -> None:
-    """Start the pool's server now, importing these modules once (workers are forks of it). Called before
-    the data loads, so the import runs on another core meanwhile; cheap to waste if no pool is used. A
-    probe process, forked as soon as the server is ready, tells when that is."""
-    global _server
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(dict.fromkeys([*BASE_PRELOAD, __name__, *modules])))
-    multiprocessing.forkserver.ensure_running()
-    server = _Server(time.monotonic(), threading.Event())
-
-    def probe() -> None:
-        process = context.Process(target=_noop, daemon=True)
-        process.start()
-        process.join()
-        server.ready.set()
-
-    threading.Thread(target=probe, name="mlflow-ci-forkserver-probe", daemon=True).start()
-    _server = server
+def pool_start_delay(remaining: int) -> float:
+    """How long the first candidate may train before the rest, at its pace, would outlast a pool's cost."""
+    return POOL_PAYS_OFF / remaining
 
 
 # What each worker keeps from its initializer: the data, sent once per worker instead of once per job.
@@ -144,6 +107,47 @@ def _in_worker(train: Callable[[Any, Any], Any], job: Any) -> Any:
     return train(job, _worker_data)
 
 
+class _Pool:
+    """The pool for every job after the first, started from a timer thread while the first trains here."""
+
+    def __init__(self, shape: Execution, jobs: Sequence[Any], train: Callable[[Any, Any], Any], data: Any) -> None:
+        self.shape, self.jobs, self.train, self.data = shape, jobs, train, data
+        self.executor: ProcessPoolExecutor | None = None
+        self.failed = ""  # why the pool could not start (e.g. data that cannot be pickled): train here instead
+        self.finished: Queue[tuple[int, Future[Any]]] = Queue()
+
+    def start(self, preload: Iterable[str]) -> None:
+        context = multiprocessing.get_context("forkserver")
+        # Only heeded by a server not yet running: in the action, the one this sweep starts.
+        context.set_forkserver_preload(list(dict.fromkeys([*BASE_PRELOAD, __name__, *preload])))
+        executor = ProcessPoolExecutor(
+            self.shape.workers, mp_context=context, initializer=_init_worker, initargs=(self.data, self.shape.threads)
+        )
+        try:
+            for index in range(1, len(self.jobs)):
+                future = executor.submit(_in_worker, self.train, self.jobs[index])
+                future.add_done_callback(lambda done, index=index: self.finished.put((index, done)))
+        except Exception as exc:  # in a timer thread: reported as the reason, not a traceback
+            executor.shutdown(wait=True, cancel_futures=True)
+            self.failed = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+            return
+        self.executor = executor
+
+    def outcomes(self) -> Iterator[tuple[int, Any]]:
+        for _ in range(1, len(self.jobs)):
+            index, future = self.finished.get()  # in the order they finished, even when several did meanwhile
+            yield index, future.result()
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _here(jobs: Sequence[Any], train: Callable[[Any, Any], Any], data: Any, start: int) -> Iterator[tuple[int, Any]]:
+    for index in range(start, len(jobs)):
+        yield index, train(jobs[index], data)
+
+
 def run(
     jobs: Sequence[Job],
     train: Callable[[Job, Any], Outcome],
@@ -151,46 +155,46 @@ def run(
     *,
     requested: int | None = None,
     cpus: int | None = None,
+    preload: Iterable[str] = (),
     decided: Callable[[Execution], None] = lambda _: None,
 ) -> Iterator[tuple[int, Outcome]]:
-    """(index in jobs, outcome) for every job, in the order they finish; `decided` hears how the jobs after
-    the first run (when there are any). `train` must be a module-level
-    function (workers import it by name). The first job's exception, if any, ends the iteration; jobs
-    not yet started are cancelled."""
-    if not jobs:
-        return
+    """(index in jobs, outcome) for every job, in the order they finish, the first one first; `decided`
+    hears how the jobs after the first ran (when there are any). `train` must be a module-level function
+    (workers import it by name); `preload`: the modules a worker's server imports before it forks. The
+    first exception, if any, ends the iteration; jobs not yet started are cancelled."""
+    from threadpoolctl import threadpool_limits
+
     cpus = cpus or cpu_count()
-    started = time.perf_counter()
-    first = train(jobs[0], data)
-    execution = choose(
-        remaining=len(jobs) - 1,
-        first_seconds=time.perf_counter() - started,
-        cpus=cpus,
-        requested=requested,
-        server_wait=_server.wait_estimate() if _server else 0.0,
-    )
-    if len(jobs) > 1:
-        decided(execution)
-    if execution.in_process:
-        yield 0, first
-        for index in range(1, len(jobs)):
-            yield index, train(jobs[index], data)
+    shape = pool_shape(candidates=len(jobs), cpus=cpus, requested=requested)
+    if shape.in_process:
+        if len(jobs) > 1:
+            decided(shape)
+        yield from _here(jobs, train, data, 0)
         return
-    pool = ProcessPoolExecutor(
-        execution.workers,
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_init_worker,
-        initargs=(data, execution.threads),
-    )
+    remaining = len(jobs) - 1
+    pool = _Pool(shape, jobs, train, data)
+    timer = threading.Timer(pool_start_delay(remaining), pool.start, args=(tuple(preload),))
     try:
-        # Submitted before the first outcome is handed out: the workers train while the caller logs it.
-        finished: Queue[tuple[int, Future[Outcome]]] = Queue()
-        for index in range(1, len(jobs)):
-            future = pool.submit(_in_worker, train, jobs[index])
-            future.add_done_callback(lambda done, index=index: finished.put((index, done)))
+        started = time.perf_counter()
+        timer.start()
+        try:
+            # Capped like a worker: the pool may start while this trains, and OpenMP threads that outnumber
+            # the free cores spin-wait for each other.
+            with threadpool_limits(limits=shape.threads):
+                first = train(jobs[0], data)
+        finally:
+            timer.cancel()
+            timer.join()  # a pool that began to start is used (or shut down), never left half-made
+        if pool.executor is None:
+            expected = remaining * (time.perf_counter() - started)
+            why = pool.failed and f"workers could not start ({pool.failed})"
+            why = why or f"the other {remaining} should take about {expected:.1f} s, less than starting workers costs"
+            decided(Execution(0, cpus, f"{why}: training them in this process"))
+            yield 0, first
+            yield from _here(jobs, train, data, 1)
+            return
+        decided(shape)
         yield 0, first
-        for _ in range(1, len(jobs)):
-            index, future = finished.get()  # in the order they finished, even when several did meanwhile
-            yield index, future.result()
+        yield from pool.outcomes()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown()

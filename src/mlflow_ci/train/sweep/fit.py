@@ -4,6 +4,7 @@ pool of workers (execution.py decides, after the first candidate). Workers only 
 
 from __future__ import annotations
 
+import importlib
 import io
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -140,19 +141,14 @@ def jobs_of(sweep: Sweep, x: Any) -> list[Job]:
 
 
 def preload(sweep: Sweep) -> list[str]:
-    """What a worker imports to train this sweep: this module, the estimators' modules, pyplot for the
-    confusion matrix. The pool's server imports them once; its workers are forks of it."""
+    """What training this sweep imports: this module, the estimators' modules, pyplot for the confusion
+    matrix. A pool's server imports them once (its workers are forks of it), and this process before its
+    first candidate, so that candidate's time, which decides the execution, is its training alone."""
     modules = [__name__, "mlflow_ci.scoring", "sklearn.preprocessing"]
     modules += [path.rpartition(".")[0] for candidate in sweep.candidates for path in candidate.estimator]
     if sweep.is_classifier:
         modules.append("matplotlib.pyplot")
     return modules
-
-
-def prepare(sweep: Sweep, *, workers: int | None) -> None:
-    """Start the pool's server, if a pool may be used, before the data loads (its imports overlap)."""
-    if execution.may_use_pool(candidates=len(sweep.candidates), cpus=execution.cpu_count(), requested=workers):
-        execution.start_server(preload(sweep))
 
 
 def train_each(
@@ -165,8 +161,13 @@ def train_each(
 ) -> Iterator[tuple[int, Outcome]]:
     """(index in the config, outcome) for every candidate, as each finishes. `workers`: at most this many
     processes (1: all in this process); None: as execution.py decides."""
+    modules = preload(sweep)
+    for module in modules:
+        importlib.import_module(module)
     try:
-        yield from execution.run(jobs_of(sweep, x), train_one, (x, y), requested=workers, decided=decided)
+        yield from execution.run(
+            jobs_of(sweep, x), train_one, (x, y), requested=workers, preload=modules, decided=decided
+        )
     except Exception as exc:  # whatever scikit-learn raises on this data: one error, no traceback
         raise CandidateFailed(
             f"a candidate of {sweep.path} failed to train: {type(exc).__name__}: {' '.join(str(exc).split())[:400]}"
