@@ -1,3 +1,3 @@
-from mlflow_ci.cli import main
+from mlflow_ci.cli import run_and_exit
 
-raise SystemExit(main())
+run_and_exit()
