@@ -8,17 +8,14 @@ the step really decides.
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import pytest
-from mlflow import MlflowClient
-from mlflow.entities import Metric, Param
 
-from mlflow_ci import inputs, step
 from mlflow_ci.github.context import Context
 from mlflow_ci.report import markdown as report
 from mlflow_ci.tracking.links import UiLinks
+from tests.helpers import results
 from tests.helpers.markdown import markdown_table_widths, mermaid_blocks, parse_xychart, render, tables
 
 UI = "http://mlflow.example.com:5000"
@@ -29,65 +26,12 @@ MAIN_PUSH = Context(event_name="push", ref="refs/heads/main")
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    root = tmp_path_factory.mktemp("store")
-    model_dir = root / "model"
-    model_dir.mkdir()
-    # What search looks for, and what promotion checks: an MLmodel that lists a flavor, and the flavor's file.
-    (model_dir / "MLmodel").write_text("artifact_path: model\nflavors:\n  python_function:\n    data: model.pkl\n")
-    (model_dir / "model.pkl").write_bytes(b"not loaded by these tests")
-    return f"sqlite:///{root}/mlflow.db", model_dir
+    return results.sqlite_store(tmp_path_factory.mktemp("store"))
 
 
 @pytest.fixture
-def make(store: tuple[str, Path]):
-    uri, model_dir = store
-    client = MlflowClient(uri, registry_uri=uri)
-
-    def log(experiment_id: str, name: str, metric: str, value: float, params: dict[str, str]) -> str:
-        run_id = client.create_run(experiment_id, run_name=name).info.run_id
-        client.log_batch(run_id, metrics=[Metric(metric, value, 0, 0)], params=[Param(k, v) for k, v in params.items()])
-        client.log_artifacts(run_id, str(model_dir), "model")
-        client.set_terminated(run_id)
-        return run_id
-
-    def build(
-        values: list[float],
-        *,
-        metric: str = "accuracy",
-        greater_is_better: bool = True,
-        champion: tuple[int, float] | None = None,  # (rank of its run among values, or 0: another run; value)
-        threshold: float | None = None,
-        min_improvement: float | None = None,
-        command: str = "ci",
-        ctx: Context = PULL_REQUEST,
-        params: list[dict[str, str]] | None = None,
-        names: list[str] | None = None,
-    ):
-        if client.search_registered_models(f"name = '{MODEL}'"):
-            client.delete_registered_model(MODEL)
-        experiment_id = client.create_experiment(f"news-{uuid.uuid4().hex[:8]}")
-        run_ids = [
-            log(experiment_id, (names or [])[i - 1] if names else f"run-{i}", metric, v, (params or [{}] * 99)[i - 1])
-            for i, v in enumerate(values, 1)
-        ]
-        if champion is not None:
-            rank, value = champion
-            if rank:
-                holder = run_ids[rank - 1]
-            else:  # production came from a run outside this experiment
-                holder = log(client.create_experiment(f"old-{uuid.uuid4().hex[:8]}"), "old", metric, value, {})
-            client.create_registered_model(MODEL)
-            version = client.create_model_version(MODEL, f"runs:/{holder}/model", run_id=holder).version
-            client.set_registered_model_alias(MODEL, "production", version)
-        texts = {**inputs.raw_values({}, {}), "tracking-uri": uri, "command": command, "metric": metric}
-        texts.update({"experiment-name": client.get_experiment(experiment_id).name, "model-name": MODEL})
-        texts.update({"greater-is-better": str(greater_is_better).lower(), "alias": "production"})
-        texts.update({"threshold": "" if threshold is None else str(threshold)})
-        texts.update({"min-improvement": "" if min_improvement is None else str(min_improvement)})
-        settings = inputs.parse(texts)
-        return step.select_and_promote(settings, ctx, client, UiLinks.for_server(UI))
-
-    return build
+def make(store: tuple[str, Path]) -> results.MakeResult:
+    return results.maker(*store, model=MODEL, links=UiLinks.for_server(UI), ctx=PULL_REQUEST)
 
 
 def check_well_formed(markdown: str) -> str:

@@ -10,21 +10,11 @@ import pytest
 from mlflow_ci.train.sweep import config as sweep_config
 from mlflow_ci.train.sweep import datasets
 from mlflow_ci.train.sweep.config import SweepConfigError
+from tests.helpers.sweep_files import IRIS
 
 ROOT = Path(__file__).resolve().parents[4]
 
-GOOD = """\
-dataset: {sklearn: iris}
-metrics: [accuracy, roc_auc]
-seed: 1
-candidates:
-  - estimator: sklearn.linear_model.LogisticRegression
-    params: {max_iter: 300}
-    grid: {C: [0.1, 1.0]}
-  - name: forest
-    estimator: sklearn.ensemble.RandomForestClassifier
-    params: {n_estimators: 10}
-"""
+GOOD = IRIS
 
 
 def write(tmp_path: Path, text: str, name: str = "sweep.yml") -> Path:

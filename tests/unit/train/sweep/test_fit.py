@@ -7,19 +7,7 @@ from pathlib import Path
 
 from mlflow_ci.train.sweep import config as sweep_config
 from mlflow_ci.train.sweep import datasets, execution, fit
-
-SWEEP = """\
-dataset: {sklearn: iris}
-metrics: [accuracy, roc_auc]
-seed: 1
-candidates:
-  - estimator: sklearn.linear_model.LogisticRegression
-    params: {max_iter: 300}
-    grid: {C: [0.1, 1.0]}
-  - name: forest
-    estimator: sklearn.ensemble.RandomForestClassifier
-    params: {n_estimators: 10}
-"""
+from tests.helpers.sweep_files import IRIS
 
 
 def _plan(tmp_path: Path, text: str) -> sweep_config.Sweep:
@@ -28,7 +16,7 @@ def _plan(tmp_path: Path, text: str) -> sweep_config.Sweep:
 
 
 def test_training_is_reproducible_with_the_seed_in_parallel_or_not(tmp_path, monkeypatch):
-    plan = _plan(tmp_path, SWEEP)
+    plan = _plan(tmp_path, IRIS)
     x, y = datasets.load(plan.dataset, plan.path, tmp_path)
     serial = [outcome for _, outcome in sorted(fit.train_each(plan, x, y, workers=1), key=lambda pair: pair[0])]
     # These candidates are fast enough that the sweep would train them all here: make the pool pay off.
@@ -58,6 +46,6 @@ def test_a_single_text_column_reaches_the_vectorizer_as_texts(tmp_path):
 
 
 def test_what_training_imports_is_listed_for_the_pool_and_this_process(tmp_path):
-    plan = _plan(tmp_path, SWEEP)
+    plan = _plan(tmp_path, IRIS)
     modules = fit.preload(plan)
     assert {"sklearn.linear_model", "sklearn.ensemble", "matplotlib.pyplot", fit.__name__} <= set(modules)
