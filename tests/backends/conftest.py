@@ -1,7 +1,8 @@
 """Real stand-ins for production tracking deployments, each started once per session on 127.0.0.1:
 
 - PostgreSQL (Debian's server; `initdb` as the `postgres` user when run as root) and MariaDB as backend stores,
-- moto_server as S3 and Azurite as Azure Blob, as artifact stores,
+- moto_server as S3, Azurite as Azure Blob and gcp-storage-emulator as Google Cloud Storage, as artifact
+  stores,
 - `mlflow server`s over them, proxying artifacts (`--artifacts-destination`) or not (`--default-artifact-root`,
   the client writes to the store itself), started side by side and then waited for,
 - an OSS `mlflow server` shaped like Databricks: clients use `tracking-uri: databricks` with DATABRICKS_HOST.
@@ -214,7 +215,7 @@ def mariadb() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-# --- S3 (moto_server) and Azure Blob (Azurite) --------------------------------------------------------------
+# --- S3 (moto_server), Azure Blob (Azurite) and GCS (gcp-storage-emulator) -----------------------------------
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ class S3:
     endpoint: str
     env: dict[str, str]  # what a client needs to write to it directly
 
-    def keys(self, prefix: str) -> list[str]:
+    def names(self, prefix: str) -> list[str]:
         import boto3
 
         client = boto3.client(
@@ -322,6 +323,36 @@ def azure_blob() -> Iterator[AzureBlob]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class GCS:
+    env: dict[str, str]  # google-cloud-storage's own convention: STORAGE_EMULATOR_HOST, anonymous credentials
+
+    def names(self, prefix: str) -> list[str]:
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        endpoint = {"api_endpoint": self.env["STORAGE_EMULATOR_HOST"]}
+        client = storage.Client(project="<none>", credentials=AnonymousCredentials(), client_options=endpoint)
+        return [blob.name for blob in client.bucket(BUCKET).list_blobs(prefix=prefix)]
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[GCS]:
+    binary = shutil.which("gcp-storage-emulator") or str(Path(sys.executable).parent / "gcp-storage-emulator")
+    if not Path(binary).exists():
+        missing("gcp-storage-emulator is not installed (PyPI: gcp-storage-emulator, in the dev extras)")
+    port = free_port()
+    root = Path(tempfile.mkdtemp(prefix="mlflow-ci-gcs-"))
+    command = [binary, "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "--default-bucket", BUCKET]
+    server = launch("gcp-storage-emulator", command, root / "gcs.log")
+    try:
+        server.wait_until(lambda: port_open(port), 60)
+        yield GCS({"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"})
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 # --- Tracking servers over them -----------------------------------------------------------------------------
 
 
@@ -333,14 +364,14 @@ class Deployment:
     tracking_uri: str
     runner_env: dict[str, str]  # the step's env: beyond MLFLOW_TRACKING_URI (empty when the server proxies)
     store_prefix: str  # objects under this prefix in the store prove the artifacts went there
-    store: S3 | AzureBlob
+    store: S3 | AzureBlob | GCS
 
     def stored(self) -> list[str]:
-        return self.store.keys(self.store_prefix) if isinstance(self.store, S3) else self.store.names(self.store_prefix)
+        return self.store.names(self.store_prefix)
 
 
 WASBS = f"wasbs://{CONTAINER}@{AZURITE_ACCOUNT}.blob.core.windows.net"
-POSTGRES_DEPLOYMENTS = ("s3-proxied", "s3-direct", "azure-proxied", "azure-direct")
+POSTGRES_DEPLOYMENTS = ("s3-proxied", "s3-direct", "azure-proxied", "azure-direct", "gcs-proxied", "gcs-direct")
 
 
 @dataclass(frozen=True)
@@ -360,11 +391,11 @@ class TrackingServers:
 
 @pytest.fixture(scope="session")
 def tracking_servers(
-    postgres: Postgres, s3: S3, azure_blob: AzureBlob, mariadb: str, tmp_path_factory: pytest.TempPathFactory
+    postgres: Postgres, s3: S3, azure_blob: AzureBlob, gcs: GCS, mariadb: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TrackingServers]:
     """Every `mlflow server` the backend tests use, launched together and then waited for (a cold start is
-    mostly imports, so they overlap): four on PostgreSQL (S3 and Azure Blob, each proxied and direct), one on
-    MariaDB, and the Databricks stand-in (sqlite).
+    mostly imports, so they overlap): six on PostgreSQL (S3, Azure Blob and GCS, each proxied and direct), one
+    on MariaDB, and the Databricks stand-in (sqlite).
 
     Proxied (`--artifacts-destination`): only the server holds the store's credentials. Direct
     (`--no-serve-artifacts --default-artifact-root`, seed 1's command line): every client writes to the store.
@@ -376,6 +407,8 @@ def tracking_servers(
         "s3-direct": (s3, [*direct, f"s3://{BUCKET}/direct"], "direct/", s3.env),
         "azure-proxied": (azure_blob, ["--artifacts-destination", f"{WASBS}/proxied"], "proxied/", {}),
         "azure-direct": (azure_blob, [*direct, f"{WASBS}/direct"], "direct/", azure_blob.env),
+        "gcs-proxied": (gcs, ["--artifacts-destination", f"gs://{BUCKET}/proxied"], "proxied/", {}),
+        "gcs-direct": (gcs, [*direct, f"gs://{BUCKET}/direct"], "direct/", gcs.env),
     }
     servers: list[Server] = []
     try:
