@@ -155,10 +155,22 @@ def server_errors(tracking_uri: str) -> Iterator[None]:
                 "and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN, for a user allowed to do this"
             ) from None
         raise ServerError(f"MLflow at {shown} answered: {strip_credentials_in(first_line(message))}") from None
-    except OSError as exc:  # requests' ConnectionError, timeouts and HTTPError (artifact uploads) are OSErrors
-        raise _answered(exc, shown) or unreachable from None
-    except ImportError as exc:  # an artifact store's client MLflow imported on the way
-        raise stores.missing_client_in(exc) or exc from None
+    except Exception as exc:
+        failure = _client_side(exc, shown)
+        if failure is None and not isinstance(exc, OSError):
+            raise
+        raise failure or unreachable from None
+
+
+def _client_side(exc: Exception, shown: str) -> CIError | None:
+    """What an error raised in this process means: a direct artifact store's client (its credentials, its
+    answer), a store client MLflow imported on the way and this Python lacks, or the server's HTTP answer
+    (requests' ConnectionError, timeouts and HTTPError are OSErrors). None: not one of these."""
+    if (store := stores.client_error(exc)) is not None:
+        return store
+    if isinstance(exc, ImportError):
+        return stores.missing_client_in(exc)
+    return _answered(exc, shown) if isinstance(exc, OSError) else None
 
 
 def _answered(exc: OSError, shown: str) -> ServerError | None:
