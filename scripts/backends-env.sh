@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tracking-server stand-ins the backend tests start (tests/backends/conftest.py), installed when missing:
 # PostgreSQL and MariaDB from Debian (apt, as root), Azurite (Azure Blob) from npm into .tools.
-# moto_server (S3), gcp-storage-emulator (GCS) and the database drivers come with the dev extras (pyproject.toml). Quick when all is there.
+# moto_server (S3), gcp-storage-emulator (GCS) and the database drivers come with the dev extras
+# (pyproject.toml). Quick when all is there.
 # Not root and something missing: it says what, and the backend tests skip locally (they fail in CI, where
 # .ci/run sets MLFLOW_CI_REQUIRE_BACKENDS=1).
 set -euo pipefail
