@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -109,63 +108,30 @@ def _in_worker(train: Callable[[Any, Any], Any], job: Any) -> Any:
 
 
 class _Pool:
-    """The pool for every job after the first, started from a timer thread while the first trains here. It
-    keeps `room` jobs in its workers at most: while the first trains here, one per core that leaves free (more
-    CPU-bound processes than cores only slow each other down), then one per worker."""
+    """The pool for every job after the first, started from a timer thread while the first trains here."""
 
     def __init__(self, shape: Execution, jobs: Sequence[Any], train: Callable[[Any, Any], Any], data: Any) -> None:
         self.shape, self.jobs, self.train, self.data = shape, jobs, train, data
         self.executor: ProcessPoolExecutor | None = None
         self.failed = ""  # why the pool could not start (e.g. data that cannot be pickled): train here instead
         self.finished: Queue[tuple[int, Future[Any]]] = Queue()
-        self._pending = deque(range(1, len(jobs)))
-        self._room = self._running = 0
-        self._closed = False
-        self._lock = threading.Lock()
 
-    def start(self, preload: Iterable[str], room: int) -> None:
+    def start(self, preload: Iterable[str]) -> None:
         context = multiprocessing.get_context("forkserver")
         # Only heeded by a server not yet running: in the action, the one this sweep starts.
         context.set_forkserver_preload(list(dict.fromkeys([*BASE_PRELOAD, __name__, *preload])))
-        self.executor = ProcessPoolExecutor(
+        executor = ProcessPoolExecutor(
             self.shape.workers, mp_context=context, initializer=_init_worker, initargs=(self.data, self.shape.threads)
         )
-        self._room = room
         try:
-            self._feed(strict=True)  # the first job spawns a worker and sends it the data
+            for index in range(1, len(self.jobs)):
+                future = executor.submit(_in_worker, self.train, self.jobs[index])
+                future.add_done_callback(lambda done, index=index: self.finished.put((index, done)))
         except Exception as exc:  # in a timer thread: reported as the reason, not a traceback
-            self.shutdown()
-            self.executor = None
+            executor.shutdown(wait=True, cancel_futures=True)
             self.failed = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-
-    def widen(self) -> None:
-        """The first job is done here: every worker may train."""
-        with self._lock:
-            self._room = self.shape.workers
-        self._feed()
-
-    def _feed(self, *, strict: bool = False) -> None:
-        assert self.executor is not None
-        while True:
-            with self._lock:
-                if self._closed or not self._pending or self._running >= self._room:
-                    return
-                index = self._pending.popleft()
-                self._running += 1
-            try:
-                future = self.executor.submit(_in_worker, self.train, self.jobs[index])
-            except Exception as exc:
-                if strict:
-                    raise
-                future = Future()  # handed out as this job's outcome, so the caller hears why
-                future.set_exception(exc)
-            future.add_done_callback(lambda done, index=index: self._done(index, done))
-
-    def _done(self, index: int, future: Future[Any]) -> None:
-        with self._lock:
-            self._running -= 1
-        self.finished.put((index, future))
-        self._feed()
+            return
+        self.executor = executor
 
     def outcomes(self) -> Iterator[tuple[int, Any]]:
         for _ in range(1, len(self.jobs)):
@@ -173,8 +139,6 @@ class _Pool:
             yield index, future.result()
 
     def shutdown(self) -> None:
-        with self._lock:
-            self._closed = True
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
@@ -209,8 +173,7 @@ def run(
         return
     remaining = len(jobs) - 1
     pool = _Pool(shape, jobs, train, data)
-    beside_first = max(1, min(shape.workers, cpus - shape.threads))
-    timer = threading.Timer(pool_start_delay(remaining), pool.start, args=(tuple(preload), beside_first))
+    timer = threading.Timer(pool_start_delay(remaining), pool.start, args=(tuple(preload),))
     try:
         started = time.perf_counter()
         timer.start()
@@ -230,7 +193,6 @@ def run(
             yield 0, first
             yield from _here(jobs, train, data, 1)
             return
-        pool.widen()
         decided(shape)
         yield 0, first
         yield from pool.outcomes()

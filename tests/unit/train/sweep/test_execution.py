@@ -123,22 +123,6 @@ def test_a_slow_first_candidate_starts_the_pool_while_it_trains() -> None:
 
 
 @needs_forkserver
-def test_beside_the_first_the_pool_leaves_it_a_core_then_uses_every_worker() -> None:
-    _server_running()
-    # Two cores, the first job here: one pooled job at a time until it ends, then two.
-    outcomes = dict(execution.run([1.5, 0.4, 0.4, 1.5, 1.5], sleep_then_report, None, cpus=2))
-    first, pooled = outcomes[0], [outcomes[index] for index in range(1, 5)]
-
-    def overlap(a, b, until: float = float("inf")) -> bool:
-        return max(a.started, b.started) < min(a.finished, b.finished, until)
-
-    pairs = [(a, b) for i, a in enumerate(pooled) for b in pooled[i + 1 :]]
-    assert not any(overlap(a, b, until=first.finished) for a, b in pairs)
-    assert any(overlap(a, b) for a, b in pairs)  # after it: both workers at once
-    assert pooled[0].started < first.finished
-
-
-@needs_forkserver
 def test_data_a_worker_cannot_take_trains_here_and_says_why() -> None:
     seen: list[Execution] = []
     unpicklable = threading.Lock()
