@@ -30,6 +30,10 @@ def log_run(
     """One run with `metrics`; model is 'logged' (MLflow 3 LoggedModel), 'classic' (runs:/<id>/model) or
     'none'. Returns the run id."""
     mlflow.set_tracking_uri(tracking_uri)
+    if tracking_uri.startswith("sqlite:///") and mlflow.get_experiment_by_name(experiment) is None:
+        # An embedded store's default artifact root is ./mlruns, in whatever folder the tests run from.
+        artifacts = Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
+        mlflow.create_experiment(experiment, artifact_location=artifacts.as_uri())
     mlflow.set_experiment(experiment)
     with mlflow.start_run(tags=tags) as run:
         if params:

@@ -50,6 +50,11 @@ def maker(uri: str, model_dir: Path, *, model: str, links: UiLinks, ctx: Context
     its value), and returns what the step decides."""
     client = MlflowClient(uri, registry_uri=uri)
     default_ctx = ctx
+    artifacts = model_dir.parent / "artifacts"  # not the default ./mlruns, in the folder the tests run from
+
+    def experiment(prefix: str) -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        return client.create_experiment(name, artifact_location=(artifacts / name).as_uri())
 
     def log(experiment_id: str, name: str, metric: str, value: float, params: dict[str, str]) -> str:
         run_id = client.create_run(experiment_id, run_name=name).info.run_id
@@ -73,17 +78,15 @@ def maker(uri: str, model_dir: Path, *, model: str, links: UiLinks, ctx: Context
     ) -> Result:
         if client.search_registered_models(f"name = '{model}'"):
             client.delete_registered_model(model)
-        experiment_id = client.create_experiment(f"news-{uuid.uuid4().hex[:8]}")
+        experiment_id = experiment("news")
         run_ids = [
             log(experiment_id, (names or [])[i - 1] if names else f"run-{i}", metric, v, (params or [{}] * 99)[i - 1])
             for i, v in enumerate(values, 1)
         ]
         if champion is not None:
             rank, value = champion
-            if rank:
-                holder = run_ids[rank - 1]
-            else:  # production came from a run outside this experiment
-                holder = log(client.create_experiment(f"old-{uuid.uuid4().hex[:8]}"), "old", metric, value, {})
+            # rank 0: production came from a run outside this experiment
+            holder = run_ids[rank - 1] if rank else log(experiment("old"), "old", metric, value, {})
             client.create_registered_model(model)
             version = client.create_model_version(model, f"runs:/{holder}/model", run_id=holder).version
             client.set_registered_model_alias(model, "production", version)

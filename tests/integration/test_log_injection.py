@@ -43,7 +43,8 @@ def test_a_hostile_run_name_prints_no_command(tmp_path, mlflow_server, payload):
     _no_injected_command(best.stdout)  # its verdict line names the run
     assert annotations(best.stdout) == []
     for command in ("gate", "report"):
-        step = run_step(tmp_path, mlflow_server, flags(command, experiment, threshold="0.99", model_name="m"))
+        args = flags(command, experiment, threshold="0.99", model_name="m")
+        step = run_step(tmp_path, mlflow_server, args, extra_env={"GITHUB_WORKSPACE": str(tmp_path)})
         assert not [c for c in commands(step.stdout) if "INJECTED" in c.data], step.stdout
         assert [a.name for a in annotations(step.stdout)] in ([], ["error"])
 
