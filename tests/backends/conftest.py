@@ -19,7 +19,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,16 +238,33 @@ class S3:
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
-@pytest.fixture(scope="session")
-def s3() -> Iterator[S3]:
-    binary = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+def dev_binary(name: str, install: str) -> str:
+    """A command the dev extras install next to this Python (or on PATH); missing: skip, or fail in CI."""
+    binary = shutil.which(name) or str(Path(sys.executable).parent / name)
     if not Path(binary).exists():
-        missing("moto_server is not installed (PyPI: moto[server], in the dev extras)")
+        missing(f"{name} is not installed (PyPI: {install}, in the dev extras)")
+    return binary
+
+
+@contextmanager
+def store_server(name: str, command: Callable[[int, Path], list[str]]) -> Iterator[int]:
+    """A store stand-in started on a free port of 127.0.0.1 with a scratch folder (`command(port, folder)`),
+    waited for, then stopped and its folder removed: yields the port."""
     port = free_port()
-    root = Path(tempfile.mkdtemp(prefix="mlflow-ci-moto-"))
-    server = launch("moto_server", [binary, "-H", "127.0.0.1", "-p", str(port)], root / "moto.log")
+    root = Path(tempfile.mkdtemp(prefix=f"mlflow-ci-{name}-"))
+    server = launch(name, command(port, root), root / f"{name}.log")
     try:
         server.wait_until(lambda: port_open(port), 60)
+        yield port
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3]:
+    binary = dev_binary("moto_server", "moto[server]")
+    with store_server("moto_server", lambda port, _: [binary, "-H", "127.0.0.1", "-p", str(port)]) as port:
         env = {
             "AWS_ACCESS_KEY_ID": "testing-key-id",
             "AWS_SECRET_ACCESS_KEY": "testing-secret-9b2d",
@@ -264,9 +282,6 @@ def s3() -> Iterator[S3]:
             region_name=env["AWS_DEFAULT_REGION"],
         ).create_bucket(Bucket=BUCKET)
         yield store
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -291,23 +306,12 @@ def azure_blob() -> Iterator[AzureBlob]:
     binary = azurite_binary()
     if binary is None or shutil.which("node") is None:
         missing("Azurite is not installed (npm: azurite, with Node.js)")
-    port = free_port()
-    root = Path(tempfile.mkdtemp(prefix="mlflow-ci-azurite-"))
-    command = [
-        binary,
-        "--silent",
-        "--location",
-        str(root / "data"),
-        "--blobHost",
-        "127.0.0.1",
-        "--blobPort",
-        str(port),
-        "--skipApiVersionCheck",
-        "--loose",
-    ]
-    server = launch("azurite-blob", command, root / "azurite.log")
-    try:
-        server.wait_until(lambda: port_open(port), 60)
+
+    def command(port: int, root: Path) -> list[str]:
+        return [binary, "--silent", "--location", str(root / "data"), "--blobHost", "127.0.0.1", "--blobPort",
+                str(port), "--skipApiVersionCheck", "--loose"]  # fmt: skip
+
+    with store_server("azurite-blob", command) as port:
         # With a connection string, MLflow takes the endpoint from it: a wasbs:// URI naming
         # devstoreaccount1.blob.core.windows.net then reaches 127.0.0.1.
         connection_string = (
@@ -318,9 +322,6 @@ def azure_blob() -> Iterator[AzureBlob]:
 
         BlobServiceClient.from_connection_string(connection_string).create_container(CONTAINER)
         yield AzureBlob(connection_string, {"AZURE_STORAGE_CONNECTION_STRING": connection_string})
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -338,19 +339,13 @@ class GCS:
 
 @pytest.fixture(scope="session")
 def gcs() -> Iterator[GCS]:
-    binary = shutil.which("gcp-storage-emulator") or str(Path(sys.executable).parent / "gcp-storage-emulator")
-    if not Path(binary).exists():
-        missing("gcp-storage-emulator is not installed (PyPI: gcp-storage-emulator, in the dev extras)")
-    port = free_port()
-    root = Path(tempfile.mkdtemp(prefix="mlflow-ci-gcs-"))
-    command = [binary, "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "--default-bucket", BUCKET]
-    server = launch("gcp-storage-emulator", command, root / "gcs.log")
-    try:
-        server.wait_until(lambda: port_open(port), 60)
+    binary = dev_binary("gcp-storage-emulator", "gcp-storage-emulator")
+
+    def command(port: int, _: Path) -> list[str]:
+        return [binary, "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory", "--default-bucket", BUCKET]
+
+    with store_server("gcp-storage-emulator", command) as port:
         yield GCS({"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"})
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- Tracking servers over them -----------------------------------------------------------------------------
