@@ -71,8 +71,15 @@ FAMILIES = (
     ),
 )
 # The clients' "no usable credentials" exceptions, by class name (botocore, google.auth, azure.identity).
-_NO_CREDENTIALS = {"NoCredentialsError", "PartialCredentialsError", "DefaultCredentialsError", "RefreshError"}
-_NO_CREDENTIALS |= {"CredentialUnavailableError"}
+_NO_CREDENTIALS = frozenset(
+    {
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "DefaultCredentialsError",
+        "RefreshError",
+        "CredentialUnavailableError",
+    }
+)
 
 
 def _family(exc: BaseException) -> StoreFamily | None:
